@@ -1,0 +1,347 @@
+"""The policy IR: plain, frozen dataclasses the engine owns and `dsl` compiles into.
+
+In: nothing (this module is data definitions only).
+Out: the types `dsl.compiler.compile_policy` returns and every engine stage reads.
+
+The engine never imports `dsl`; the DSL depends on these types, not the reverse
+(DESIGN.md §2). Every construct carries a `PolicyRef` (policy file and line) so that
+explanations in findings can point at the rule text that produced each step.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """Where a construct stands in the policy text (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Unit(enum.Enum):
+    """Units a limit or an extension is counted in (DESIGN.md §6; DOMAIN.md §1)."""
+
+    WORKDAYS = "workdays"
+    DAYS = "days"  # natural days
+
+    @property
+    def label(self) -> str:
+        return {"workdays": "个工作日", "days": "日"}[self.value]
+
+
+# ---------------------------------------------------------------- expressions
+# Conditions are total, side-effect free expressions over one case's derived facts.
+# Leaves that read facts are "refs"; the rule stage turns each distinct ref into one
+# field of a flat fact (see engine.facts), so refs must be hashable and comparable.
+
+
+class ClockProperty(enum.Enum):
+    STARTED = "started"  # bool: the clock has a start at or before as_of
+    RUNNING = "running"  # bool: started, not stopped, deadline not passed
+    MET = "met"  # bool: stopped on or before the deadline
+    LATE = "late"  # bool: stopped after the deadline
+    OVERDUE = "overdue"  # bool: not stopped and as_of is after the deadline (ongoing)
+    BREACHED = "breached"  # bool: late or overdue
+    OVERDUE_WORKDAYS = "overdue_workdays"  # int (§6.4), 0 unless breached
+    OVERDUE_DAYS = "overdue_days"  # int natural days after the deadline, 0 unless breached
+    REMAINING_WORKDAYS = "remaining_workdays"  # int, 0 unless running
+    EXTENSIONS = "extensions"  # int: accepted extensions
+    REFUSED_EXTENSIONS = "refused_extensions"  # int: extensions that extended nothing
+
+    @property
+    def is_bool(self) -> bool:
+        return self in _BOOL_CLOCK_PROPS
+
+
+_BOOL_CLOCK_PROPS = frozenset(
+    {
+        ClockProperty.STARTED,
+        ClockProperty.RUNNING,
+        ClockProperty.MET,
+        ClockProperty.LATE,
+        ClockProperty.OVERDUE,
+        ClockProperty.BREACHED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ClockRef:
+    """`clock.property`, e.g. `许可决定时限.breached`."""
+
+    clock: str
+    prop: ClockProperty
+
+
+@dataclass(frozen=True)
+class CountRef:
+    """`count ACTIVITY`: events of the activity in the case up to as_of (int)."""
+
+    activity: str
+
+
+@dataclass(frozen=True)
+class CaseAttrRef:
+    """`case.NAME`: a case attribute (text; absent = "")."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class EventAttrRef:
+    """`NAME` inside a start trigger or a `for each` lapse: attribute of that event
+    (text; absent = ""). The built-ins `actor`, `role`, `unit`, `assignee` read the
+    canonical columns."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class EventIndexRef:
+    """`index` inside `for each ACTIVITY`: 1-based position among the case's events of
+    that activity, in history order (int)."""
+
+
+Ref = ClockRef | CountRef | CaseAttrRef | EventAttrRef | EventIndexRef
+
+
+@dataclass(frozen=True)
+class Const:
+    value: str | int | bool
+
+
+class CompareOp(enum.Enum):
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`ref OP const`. The compiler normalises `const OP ref` to this order, so the
+    left side is always a ref and the right side always a constant of the same type."""
+
+    op: CompareOp
+    left: Ref
+    right: Const
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A boolean ref used as a condition on its own, e.g. `许可决定时限.late`."""
+
+    ref: Ref
+
+
+@dataclass(frozen=True)
+class Exists:
+    """`exists ACTIVITY` (negate with Not for `absent ACTIVITY`)."""
+
+    activity: str
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Expr, ...]
+
+
+Expr = Compare | Truth | Exists | Not | And | Or
+
+
+# --------------------------------------------------------------------- clocks
+
+
+@dataclass(frozen=True)
+class StartTrigger:
+    """`start at ACTIVITY [when COND]`. Triggers are alternatives tried in the order
+    written: the first whose activity occurs (first occurrence whose event satisfies
+    `when`, with event attributes in scope) starts the clock."""
+
+    activity: str
+    when: Expr | None
+    ref: PolicyRef
+    note: str = ""  # drafter's words for the explanation, e.g. "视为受理"
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """`suspend between A and B`: each A opens a suspension that the next B closes."""
+
+    start_activity: str
+    end_activity: str
+    ref: PolicyRef
+
+
+@dataclass(frozen=True)
+class Extension:
+    """`extend N UNIT at most K times at ACTIVITY by role ROLE before deadline`."""
+
+    amount: int
+    unit: Unit
+    max_times: int
+    activity: str
+    role: str
+    ref: PolicyRef
+    before_deadline: bool = True
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`limit N UNIT [when COND] [{ extend … }]`. The first limit whose condition holds
+    applies (case attributes in scope); a limit without `when` matches every case."""
+
+    amount: int
+    unit: Unit
+    when: Expr | None
+    extensions: tuple[Extension, ...]
+    ref: PolicyRef
+    # Natural-day limits that borrow the civil-procedure rule (DESIGN.md §6.7).
+    rollover: bool = False
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: str
+    label: str
+    starts: tuple[StartTrigger, ...]
+    stops: tuple[str, ...]  # the first event of any of these activities stops it
+    suspensions: tuple[Suspension, ...]
+    limits: tuple[Limit, ...]
+    ref: PolicyRef
+    source: str = ""  # legal source of this clock
+
+
+# -------------------------------------------------------------------- lapses
+
+
+class Responsibility(enum.Enum):
+    DIRECT = "直接责任"
+
+
+class SubjectKind(enum.Enum):
+    HOLDER_AT_DEADLINE = "holder_at_deadline"  # holder at the end of CLOCK's deadline day
+    ACTOR_OF_FIRST = "actor_of_first"  # actor of the first event of ACTIVITY
+    ACTOR_OF_LAST = "actor_of_last"  # actor of the last event of ACTIVITY
+    ACTOR_OF_IT = "actor_of_it"  # actor of the `for each` event itself
+
+
+@dataclass(frozen=True)
+class SubjectRule:
+    """`responsible 直接责任 holder at CLOCK.deadline` / `actor of first A` / `actor of it`."""
+
+    responsibility: Responsibility
+    kind: SubjectKind
+    target: str  # clock name or activity name; "" for ACTOR_OF_IT
+    ref: PolicyRef
+
+
+class ForEachKind(enum.Enum):
+    EVENT = "event"  # one candidate per event of `activity`
+    REFUSED_EXTENSION = "refused_extension"  # one per refused extension of `clock`
+
+
+@dataclass(frozen=True)
+class ForEach:
+    kind: ForEachKind
+    target: str  # activity (EVENT) or clock name (REFUSED_EXTENSION)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """An ordered measure ladder, lightest first."""
+
+    name: str
+    label: str
+    levels: tuple[str, ...]
+    source: str
+    ref: PolicyRef
+
+
+@dataclass(frozen=True)
+class Band:
+    """`LOW..HIGH MEASURE` (inclusive; HIGH None = open-ended)."""
+
+    low: int
+    high: int | None
+    level: str
+    ref: PolicyRef
+
+    def contains(self, value: int) -> bool:
+        return value >= self.low and (self.high is None or value <= self.high)
+
+
+@dataclass(frozen=True)
+class Grading:
+    """`grade LADDER by MEASURE { bands }` or `grade LADDER fixed LEVEL`."""
+
+    ladder: str
+    measure: Ref | None  # an int ref; None for a fixed grade
+    bands: tuple[Band, ...]
+    fixed: str | None
+    ref: PolicyRef
+
+
+@dataclass(frozen=True)
+class Lapse:
+    id: str
+    label: str
+    category: str  # 慢作为, 一次告知 …
+    for_each: ForEach | None
+    condition: Expr | None  # None = always (for `for each` lapses: every candidate)
+    subjects: tuple[SubjectRule, ...]
+    grading: Grading
+    source: str
+    ref: PolicyRef
+    # Clock whose deadline anchors a case-level lapse (for ids, ordering and facts);
+    # "" when the lapse is per event.
+    anchor_clock: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    version: str
+    effective: date
+    source: str
+    activities: dict[str, str]  # name -> label, in declaration order
+    custody: tuple[str, ...]  # activities whose assignee takes custody of the case
+    ladders: tuple[Ladder, ...]
+    clocks: tuple[Clock, ...]  # in evaluation order: a clock only reads earlier clocks
+    lapses: tuple[Lapse, ...]
+    file: str
+    text_sha256: str = field(default="", compare=False)
+
+    def clock(self, name: str) -> Clock:
+        for c in self.clocks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def ladder(self, name: str) -> Ladder:
+        for lad in self.ladders:
+            if lad.name == name:
+                return lad
+        raise KeyError(name)
