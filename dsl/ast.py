@@ -1,0 +1,351 @@
+"""The policy AST: what the parser builds and the checker and compiler read.
+
+In: nothing (data definitions only). Out: frozen dataclasses, one per construct of the
+language (docs/policy-language.md). Every node keeps the `Span` of its text; spans are
+excluded from equality so that two texts with the same meaning give equal trees.
+Names are `Ident`s (text + span) so that diagnostics can point at the exact word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based line and column of the first character; end is exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Ident:
+    text: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A double-quoted string, escapes already decoded."""
+
+    value: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+# ----------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class PropRef:
+    """`OWNER.PROP`: a clock property (OWNER must name a clock)."""
+
+    owner: Ident
+    prop: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """`case.NAME`."""
+
+    name: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class CountRef:
+    """`count ACTIVITY`."""
+
+    activity: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class IndexRef:
+    """`index`."""
+
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """A bare `NAME`: an attribute of the event in scope (the checker decides)."""
+
+    name: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+RefNode = PropRef | CaseRef | CountRef | IndexRef | NameRef
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: str | int | bool
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Operand = RefNode | Literal
+
+
+@dataclass(frozen=True)
+class CompareNode:
+    op: str  # "==", "!=", "<", "<=", ">", ">="
+    left: Operand
+    right: Operand
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class TruthNode:
+    ref: RefNode
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ExistsNode:
+    activity: Ident
+    negated: bool  # `absent ACTIVITY`
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class NotNode:
+    operand: CondNode
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class AndNode:
+    operands: tuple[CondNode, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class OrNode:
+    operands: tuple[CondNode, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+CondNode = CompareNode | TruthNode | ExistsNode | NotNode | AndNode | OrNode
+
+
+# ------------------------------------------------------------------- header
+
+
+@dataclass(frozen=True)
+class PolicyDecl:
+    id: Ident
+    title: Text
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class VersionDecl:
+    version: Text
+    effective: date
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class SourceDecl:
+    text: Text
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ActivityDecl:
+    name: Ident
+    label: Text
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class CustodyDecl:
+    activities: tuple[Ident, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class LadderDecl:
+    name: Ident
+    label: Text
+    source: Text | None
+    levels: tuple[Ident, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+# ------------------------------------------------------------------- clocks
+
+
+@dataclass(frozen=True)
+class StartStmt:
+    activity: Ident
+    when: CondNode | None
+    note: Text | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class StopStmt:
+    activities: tuple[Ident, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class SuspendStmt:
+    start: Ident
+    end: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ExtendStmt:
+    amount: int
+    unit: Ident
+    max_times: int
+    activity: Ident
+    role: Ident
+    before_deadline: bool
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class LimitStmt:
+    amount: int
+    unit: Ident
+    rollover: bool
+    when: CondNode | None
+    extensions: tuple[ExtendStmt, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+ClockStmt = StartStmt | StopStmt | SuspendStmt | LimitStmt
+
+
+@dataclass(frozen=True)
+class ClockDecl:
+    name: Ident
+    label: Text
+    source: Text | None
+    body: tuple[ClockStmt, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+# ------------------------------------------------------------------- lapses
+
+
+@dataclass(frozen=True)
+class ForEachStmt:
+    """`for each ACTIVITY [when COND]`."""
+
+    activity: Ident
+    when: CondNode | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ForEachRefusedStmt:
+    """`for each refused extension of CLOCK [when COND]`."""
+
+    clock: Ident
+    when: CondNode | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class WhenStmt:
+    cond: CondNode
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class HolderAt:
+    """`holder at CLOCK.deadline` (the checker insists on `deadline`)."""
+
+    clock: Ident
+    prop: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ActorOf:
+    """`actor of first A` / `actor of last A`."""
+
+    which: str  # "first" | "last"
+    activity: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ActorOfIt:
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Subject = HolderAt | ActorOf | ActorOfIt
+
+
+@dataclass(frozen=True)
+class ResponsibleStmt:
+    responsibility: Ident
+    subject: Subject
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class BandNode:
+    low: int
+    high: int | None
+    level: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class GradeStmt:
+    """`grade LADDER by MEASURE { bands }` (fixed is None) or `grade LADDER fixed LEVEL`."""
+
+    ladder: Ident
+    measure: RefNode | None
+    bands: tuple[BandNode, ...]
+    fixed: Ident | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+LapseStmt = ForEachStmt | ForEachRefusedStmt | WhenStmt | ResponsibleStmt | GradeStmt
+
+
+@dataclass(frozen=True)
+class LapseDecl:
+    id: Ident
+    category: Ident
+    label: Text
+    source: Text | None
+    body: tuple[LapseStmt, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Item = (
+    PolicyDecl
+    | VersionDecl
+    | SourceDecl
+    | ActivityDecl
+    | CustodyDecl
+    | LadderDecl
+    | ClockDecl
+    | LapseDecl
+)
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """One parsed `.policy` file: its items in the order written."""
+
+    items: tuple[Item, ...]
+    file: str = field(default="", compare=False)
+    text_sha256: str = field(default="", compare=False)

@@ -1,0 +1,483 @@
+"""The registry of diagnostic codes: one row per code, read by the checker, docs and tests.
+
+In: nothing. Out: `CODES` (code, severity, title, explanation, a bad and a better
+example), `severity_of(code)`, and `render_markdown()` which produces
+docs/diagnostics.md (a test keeps the two in step). Codes are stable and never
+renumbered: P1xx reading and syntax, N2xx names, T3xx types and scopes, S4xx structure,
+G5xx grading, W9xx warnings. A retired code keeps its row, marked so in its title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: Literal["error", "warning"]
+    title: str
+    explain: str
+    bad: str
+    better: str
+
+
+def _c(code: str, title: str, explain: str, bad: str, better: str) -> CodeInfo:
+    severity: Literal["error", "warning"] = "warning" if code.startswith("W") else "error"
+    return CodeInfo(code, severity, title, explain, bad.strip("\n"), better.strip("\n"))
+
+
+CODES: tuple[CodeInfo, ...] = (
+    # ------------------------------------------------------------ P1xx reading, syntax
+    _c(
+        "P100",
+        "the file cannot be read",
+        "The file is missing, unreadable, or not saved as UTF-8 text.",
+        "(a policy saved in GBK encoding)",
+        "(the same policy saved as UTF-8)",
+    ),
+    _c(
+        "P101",
+        "a character that has no place in the language",
+        "Often a full-width punctuation mark typed with a Chinese input method, or `=` "
+        "where `==` was meant.",
+        "custody 分派，转办",
+        "custody 分派, 转办",
+    ),
+    _c(
+        "P102",
+        "a word in the wrong place",
+        "The sentence does not follow the form of the statement; the message lists what "
+        "could come at that point.",
+        "responsible 直接责任 actor of 补正告知",
+        "responsible 直接责任 actor of first 补正告知",
+    ),
+    _c(
+        "P103",
+        "the file ends inside a block",
+        "A block opened with `{` has no closing `}`.",
+        'clock 发证时限 "颁发许可证件期限" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays',
+        'clock 发证时限 "颁发许可证件期限" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
+    ),
+    _c(
+        "P104",
+        "a text without its closing quote",
+        'Texts are written between two straight double quotes `"` on one line.',
+        'activity 收件 "收到申请材料',
+        'activity 收件 "收到申请材料"',
+    ),
+    _c(
+        "P105",
+        "an unknown escape in a text",
+        'Inside a text, a backslash starts an escape: `\\"`, `\\\\`, `\\n`, `\\t` or '
+        "`\\uXXXX`.",
+        'source "法规\\第32条"',
+        'source "法规 第32条"',
+    ),
+    _c(
+        "P106",
+        "a date that does not exist",
+        "Dates are written YYYY-MM-DD and must be real calendar days.",
+        'version "2019-04-23" effective 2019-02-30',
+        'version "2019-04-23" effective 2019-04-23',
+    ),
+    _c(
+        "P107",
+        "two statements on one line",
+        "Each statement stands on its own line.",
+        "start at 收件 stop at 补正告知",
+        "start at 收件\nstop at 补正告知",
+    ),
+    _c(
+        "P108",
+        "a label or title without quotes",
+        "Labels, titles, versions, notes and sources are texts in double quotes.",
+        "activity 收件 收到申请材料",
+        'activity 收件 "收到申请材料"',
+    ),
+    # ------------------------------------------------------------------ N2xx names
+    _c(
+        "N201",
+        "unknown activity",
+        "Every activity a rule mentions must be declared with `activity NAME "
+        '"label"`.',
+        'activity 收件 "收到申请材料"\n…\n  start at 收到',
+        'activity 收件 "收到申请材料"\n…\n  start at 收件',
+    ),
+    _c(
+        "N202",
+        "activity declared twice",
+        "Each activity is declared once.",
+        'activity 收件 "收到申请材料"\nactivity 收件 "收件"',
+        'activity 收件 "收到申请材料"',
+    ),
+    _c(
+        "N203",
+        "clock declared twice",
+        "Each clock has one name; give a second clock a name of its own.",
+        'clock 发证时限 "颁发许可证件期限" { … }\nclock 发证时限 "送达期限" { … }',
+        'clock 发证时限 "颁发许可证件期限" { … }\nclock 送达时限 "送达期限" { … }',
+    ),
+    _c(
+        "N204",
+        "lapse declared twice",
+        "Lapse ids name findings; two lapses with one id would mix their findings.",
+        'lapse decision_late 慢作为 "逾期作出许可决定" { … }\n'
+        'lapse decision_late 慢作为 "逾期颁发许可证件" { … }',
+        'lapse decision_late 慢作为 "逾期作出许可决定" { … }\n'
+        'lapse certificate_late 慢作为 "逾期颁发许可证件" { … }',
+    ),
+    _c(
+        "N205",
+        "ladder declared twice",
+        "Each measure ladder is declared once.",
+        'ladder 效能问责 "…" { 提醒谈话 < 批评教育 }\nladder 效能问责 "…" { 通报批评 }',
+        'ladder 效能问责 "…" { 提醒谈话 < 批评教育 < 通报批评 }',
+    ),
+    _c(
+        "N206",
+        "unknown clock",
+        "A clock is read by its declared name.",
+        "when 许可时限.breached",
+        "when 许可决定时限.breached",
+    ),
+    _c(
+        "N207",
+        "unknown ladder",
+        "`grade` names a ladder declared with `ladder`.",
+        "grade 问责 fixed 批评教育",
+        "grade 效能问责 fixed 批评教育",
+    ),
+    _c(
+        "N208",
+        "level not in the ladder",
+        "Every grade names a level of the ladder it grades on.",
+        "grade 效能问责 fixed 警告",
+        "grade 效能问责 fixed 效能告诫",
+    ),
+    _c(
+        "N209",
+        "unknown clock property",
+        "A clock can be read as started, running, met, late, overdue, breached, "
+        "overdue_workdays, overdue_days, remaining_workdays, extensions or "
+        "refused_extensions.",
+        "when 许可决定时限.expired",
+        "when 许可决定时限.breached",
+    ),
+    _c(
+        "N210",
+        "unknown unit",
+        "Limits and extensions count `workdays` (working days) or `days` (natural days).",
+        "limit 20 weekdays",
+        "limit 20 workdays",
+    ),
+    _c(
+        "N211",
+        "unknown responsibility type",
+        "Language v1 knows one responsibility type: 直接责任.",
+        "responsible 直接负责 actor of it",
+        "responsible 直接责任 actor of it",
+    ),
+    _c(
+        "N212",
+        "level listed twice in a ladder",
+        "Each level has one place on the ladder.",
+        "{ 提醒谈话 < 批评教育 < 提醒谈话 }",
+        "{ 提醒谈话 < 批评教育 }",
+    ),
+    _c(
+        "N213",
+        "`holder at` names something other than a deadline",
+        "The holder is looked up at the end of a clock's deadline day.",
+        "responsible 直接责任 holder at 许可决定时限.breached",
+        "responsible 直接责任 holder at 许可决定时限.deadline",
+    ),
+    _c(
+        "N214",
+        "a clock is not a condition by itself",
+        "Say what about the clock: breached, late, met, running …",
+        "when 许可决定时限",
+        "when 许可决定时限.breached",
+    ),
+    # ------------------------------------------------------------ T3xx types, scopes
+    _c(
+        "T301",
+        "comparison between different kinds of value",
+        "Numbers compare with numbers, texts with texts, yes/no with true or false.",
+        'when count 补正告知 >= "2"',
+        "when count 补正告知 >= 2",
+    ),
+    _c(
+        "T302",
+        "ordering a text or a yes/no value",
+        "`<`, `<=`, `>`, `>=` only compare numbers; texts and yes/no use `==` or `!=`.",
+        'when case.procedure > "一般"',
+        'when case.procedure != "一般"',
+    ),
+    _c(
+        "T303",
+        "a number or a text used as a condition",
+        "A condition must be yes or no; compare the number or text with a value.",
+        "when count 转办",
+        "when count 转办 >= 2",
+    ),
+    _c(
+        "T304",
+        "a comparison needs one fact and one value",
+        "Compare a fact (a clock property, a count, an attribute) with a written value.",
+        "when count 转办 >= count 分派",
+        "when count 转办 >= 2",
+    ),
+    _c(
+        "T305",
+        "`index` where no event is counted",
+        "`index` is the position of the event in `for each ACTIVITY`; elsewhere there "
+        "is none.",
+        "lapse x 一次告知 \"…\" {\n  when index >= 2\n  …",
+        "lapse x 一次告知 \"…\" {\n  for each 补正告知 when index >= 2\n  …",
+    ),
+    _c(
+        "T306",
+        "an event attribute where no event is in scope",
+        "A bare name reads an attribute of the event in `start at … when` or "
+        "`for each … when`; case attributes are written `case.NAME`.",
+        'limit 20 workdays when procedure == "一般"',
+        'limit 20 workdays when case.procedure == "一般"',
+    ),
+    # -------------------------------------------------------------- S4xx structure
+    _c(
+        "S401",
+        "no `policy` line",
+        'A policy file starts with `policy ID "title"`.',
+        'version "2019-04-23" effective 2019-04-23',
+        'policy licensing "行政许可办理时限"\nversion "2019-04-23" effective 2019-04-23',
+    ),
+    _c(
+        "S402",
+        "a header line written twice",
+        "`policy`, `version` and `source` are each written once per file.",
+        'source "行政许可法"\nsource "行政许可法实施办法"',
+        'source "行政许可法；行政许可法实施办法"',
+    ),
+    _c(
+        "S403",
+        "no `version` line",
+        "Every policy states its version and the day it takes effect (规则在先).",
+        'policy licensing "行政许可办理时限"\nsource "…"',
+        'policy licensing "行政许可办理时限"\nversion "2019-04-23" effective 2019-04-23\n'
+        'source "…"',
+    ),
+    _c(
+        "S404",
+        "clock without `stop at`",
+        "A clock must say which act stops it.",
+        'clock 发证时限 "…" {\n  start at 作出决定\n  limit 10 workdays\n}',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
+    ),
+    _c(
+        "S405",
+        "clock without `limit`",
+        "A clock must say how long the office has.",
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n}',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
+    ),
+    _c(
+        "S406",
+        "clock reads itself",
+        "A clock's start or limit cannot depend on the clock being defined.",
+        'clock 发证时限 "…" {\n  start at 作出决定 when 发证时限.running\n  …',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  …',
+    ),
+    _c(
+        "S407",
+        "clock reads a clock declared after it",
+        "Clocks are worked out in the order written, so a clock may only read clocks "
+        "above it. Move the clock it reads up.",
+        "clock B { start at 收件 when A.late … }\nclock A { … }",
+        "clock A { … }\nclock B { start at 收件 when A.late … }",
+    ),
+    _c(
+        "S408",
+        "lapse without `responsible`",
+        "Every lapse names who answers for it (问事必问人).",
+        'lapse x 慢作为 "…" {\n  when 发证时限.breached\n  grade 效能问责 fixed 提醒谈话\n}',
+        'lapse x 慢作为 "…" {\n  when 发证时限.breached\n  responsible 直接责任 '
+        "holder at 发证时限.deadline\n  grade 效能问责 fixed 提醒谈话\n}",
+    ),
+    _c(
+        "S409",
+        "lapse without `when` or `for each`",
+        "A lapse must say when it happens.",
+        'lapse x 慢作为 "…" {\n  responsible 直接责任 actor of last 作出决定\n  …',
+        'lapse x 慢作为 "…" {\n  when 许可决定时限.breached\n'
+        "  responsible 直接责任 actor of last 作出决定\n  …",
+    ),
+    _c(
+        "S410",
+        "lapse with more than one `when` or `for each`",
+        "Join conditions with `and`/`or` on one line; a `for each` carries its own "
+        "`when`.",
+        "  for each 补正告知\n  when index >= 2",
+        "  for each 补正告知 when index >= 2",
+    ),
+    _c(
+        "S411",
+        "lapse without `grade`",
+        "Every lapse says which measure it calls for.",
+        'lapse x 慢作为 "…" {\n  when 发证时限.breached\n  responsible …\n}',
+        'lapse x 慢作为 "…" {\n  when 发证时限.breached\n  responsible …\n'
+        "  grade 效能问责 fixed 提醒谈话\n}",
+    ),
+    _c(
+        "S412",
+        "lapse graded twice",
+        "A lapse has one `grade` statement.",
+        "  grade 效能问责 fixed 提醒谈话\n  grade 效能问责 fixed 批评教育",
+        "  grade 效能问责 fixed 批评教育",
+    ),
+    _c(
+        "S413",
+        "`actor of it` outside `for each`",
+        "`it` is the event of a `for each` lapse; a case-level lapse names the act.",
+        "  when 发证时限.breached\n  responsible 直接责任 actor of it",
+        "  when 发证时限.breached\n  responsible 直接责任 actor of first 作出决定",
+    ),
+    _c(
+        "S414",
+        "clock without `start at`",
+        "A clock must say which act starts it.",
+        'clock 发证时限 "…" {\n  stop at 发证\n  limit 10 workdays\n}',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
+    ),
+    _c(
+        "S415",
+        "an amount of zero",
+        "Limits, extensions and `at most … times` count from 1.",
+        "limit 0 workdays",
+        "limit 5 workdays",
+    ),
+    # ---------------------------------------------------------------- G5xx grading
+    _c(
+        "G501",
+        "grade bands overlap",
+        "Each value of the measure falls in one band; bands go up without overlapping.",
+        "  1..5 提醒谈话\n  5..10 批评教育",
+        "  1..4 提醒谈话\n  5..10 批评教育",
+    ),
+    _c(
+        "G502",
+        "grade bands leave a gap",
+        "Each band starts right after the one before it.",
+        "  1..3 提醒谈话\n  5..10 批评教育",
+        "  1..4 提醒谈话\n  5..10 批评教育",
+    ),
+    _c(
+        "G503",
+        "a band whose end is below its start",
+        "A band `LOW..HIGH` needs LOW ≤ HIGH.",
+        "  5..1 提醒谈话",
+        "  1..5 提醒谈话",
+    ),
+    _c(
+        "G504",
+        "grading by something that is not a number",
+        "`grade … by` takes a number: overdue_workdays, a count, extensions …",
+        "grade 效能问责 by 许可决定时限.breached { … }",
+        "grade 效能问责 by 许可决定时限.overdue_workdays { … }",
+    ),
+    _c(
+        "G505",
+        "`grade … by` without bands",
+        "List at least one band `LOW..HIGH LEVEL`.",
+        "grade 效能问责 by 许可决定时限.overdue_workdays { }",
+        "grade 效能问责 by 许可决定时限.overdue_workdays {\n  1.. 提醒谈话\n}",
+    ),
+    # --------------------------------------------------------------- W9xx warnings
+    _c(
+        "W901",
+        "policy without `source`",
+        "Cite the law or rule the policy implements, so every finding can cite it too.",
+        'policy licensing "行政许可办理时限"\nversion "2019-04-23" effective 2019-04-23',
+        'policy licensing "行政许可办理时限"\nversion "2019-04-23" effective 2019-04-23\n'
+        'source "《中华人民共和国行政许可法》"',
+    ),
+    _c(
+        "W902",
+        "a limit that can never apply",
+        "The first limit whose `when` holds applies; a limit after one without `when` "
+        "is never reached.",
+        "  limit 20 workdays\n  limit 45 workdays when case.procedure == \"联合办理\"",
+        "  limit 45 workdays when case.procedure == \"联合办理\"\n  limit 20 workdays",
+    ),
+    _c(
+        "W903",
+        "a larger measure gets a lighter level",
+        "Bands go up the ladder as the measure grows.",
+        "  1..5 批评教育\n  6.. 提醒谈话",
+        "  1..5 提醒谈话\n  6.. 批评教育",
+    ),
+    _c(
+        "W904",
+        "unknown lapse category",
+        "Categories group findings in reports: 慢作为, 不作为, 乱作为, 推诿, 首问失责, "
+        "一次告知, 责任主体不明确. A new one is allowed but is usually a typo.",
+        'lapse x 慢做为 "…" { … }',
+        'lapse x 慢作为 "…" { … }',
+    ),
+    _c(
+        "W999",
+        "too many diagnostics",
+        "Only the first diagnostics are shown; fix these and check again.",
+        "(a file with more problems than the limit)",
+        "(fix the first problems, then check again)",
+    ),
+)
+
+BY_CODE: dict[str, CodeInfo] = {c.code: c for c in CODES}
+
+
+def severity_of(code: str) -> Literal["error", "warning"]:
+    """Severity of a registered code; an unregistered code is a bug, not a user mistake."""
+    return BY_CODE[code].severity
+
+
+def render_markdown() -> str:
+    """The text of docs/diagnostics.md."""
+    out = [
+        "# Diagnostics",
+        "",
+        "Every message `wenze check` prints starts with a code. This page lists them all,",
+        "each with a short example of the mistake and of the fix. Errors stop a policy",
+        "from being used; warnings do not. Codes never change meaning.",
+        "",
+        "<!-- Generated from dsl/codes.py by `python -m dsl.codes`; do not edit by hand. -->",
+        "",
+        "| code | severity | meaning |",
+        "|---|---|---|",
+    ]
+    out += [f"| [{c.code}](#{c.code.lower()}) | {c.severity} | {c.title} |" for c in CODES]
+    for c in CODES:
+        out += [
+            "",
+            f"## {c.code}",
+            "",
+            f"**{c.title}** ({c.severity}). {c.explain}",
+            "",
+            "Bad:",
+            "",
+            "```",
+            c.bad,
+            "```",
+            "",
+            "Better:",
+            "",
+            "```",
+            c.better,
+            "```",
+        ]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

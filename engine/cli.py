@@ -1,0 +1,109 @@
+"""The `wenze` command line: the adapter that wires loaders, compiler, core, store and reports.
+
+In: argv. Out: an exit code (engine.exit_codes) and text on stdout/stderr.
+Each verb is a plain function `run_<verb>(args, out, err) -> int` so tests call it directly;
+`main` only dispatches. This is the only engine module that imports `dsl` (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from engine.exit_codes import Exit
+
+EPILOG = """\
+verbs:
+  check     check policies:       wenze check policies/licensing
+  audit     audit exports:        wenze audit fixtures/sample/licensing_sample.csv \\
+                                     --policy policies/licensing --as-of 2026-11-20 --json out.json
+  report    render a stored run:  wenze report latest --format md
+  calendar  working-day calendar: wenze calendar add 2026-02-10 20
+
+exit codes: 0 ok · 1 checked and failed (see --help of each verb) · 2 usage/input/policy error
+            · 3 internal error
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    _utf8(out)
+    _utf8(err)
+    if not args or args[0] in ("-h", "--help"):
+        out.write(_usage())
+        return Exit.OK if args else Exit.USAGE
+    if args[0] in ("-V", "--version"):
+        from engine import __version__
+
+        out.write(f"wenze {__version__}\n")
+        return Exit.OK
+    verb, rest = args[0], args[1:]
+    runners = _verbs()
+    if verb not in runners:
+        err.write(f"wenze: unknown verb {verb!r}\n\n{_usage()}")
+        return Exit.USAGE
+    try:
+        return runners[verb](rest, out, err)
+    except KeyboardInterrupt:
+        err.write("wenze: interrupted\n")
+        return Exit.USAGE
+    except Exception:  # a bug, not a user mistake: say so plainly and keep the trace
+        err.write("wenze: internal error — please report it with the command line:\n")
+        err.write(traceback.format_exc())
+        return Exit.INTERNAL
+
+
+def _verbs() -> dict[str, object]:
+    from engine.calendar_cmd import run_calendar
+    from engine.cli_audit import run_audit, run_check, run_report
+
+    return {"check": run_check, "audit": run_audit, "report": run_report, "calendar": run_calendar}
+
+
+def _usage() -> str:
+    return "usage: wenze VERB [options]   (wenze VERB --help for each verb)\n\n" + EPILOG
+
+
+def _utf8(stream: TextIO) -> None:
+    # Chinese labels must render on any terminal; Windows consoles default to a legacy code page.
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(encoding="utf-8")
+        except (ValueError, OSError):
+            pass
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exit 2 without raising SystemExit into tests."""
+
+    def __init__(self, *a: object, err: TextIO, out: TextIO, **kw: object) -> None:
+        super().__init__(*a, **kw)  # type: ignore[arg-type]
+        self._err = err
+        self._out = out
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self._err.write(f"{self.prog}: error: {message}\n{self.format_usage()}")
+        raise UsageError()
+
+    def print_help(self, file: object = None) -> None:
+        self._out.write(self.format_help())
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            self._err.write(message)
+        raise UsageError(status)
+
+
+class UsageError(Exception):
+    def __init__(self, status: int = 2) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

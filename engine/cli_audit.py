@@ -1,0 +1,308 @@
+"""The `check`, `audit` and `report` verbs.
+
+In: the verb's arguments and the output streams. Out: an exit code (engine.exit_codes).
+`run_audit` is the main job: load and check the policies, load the exports (defects
+reported with file:line and quarantined, or fatal with --strict), evaluate, store the run,
+write the JSON findings and print a summary table.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from datetime import date, datetime, time as dtime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from engine import __version__
+from engine.cli import ArgParser, UsageError
+from engine.exit_codes import Exit
+from engine.ir import Policy
+from engine.loader_csv import DEFAULT_ZONE, ExportError, LoadResult, load_exports
+from engine.report import ReportModel, render_json, render_text, summary_rows
+
+# --------------------------------------------------------------------- check
+
+
+def run_check(args: list[str], out: TextIO, err: TextIO) -> int:
+    p = ArgParser(prog="wenze check", err=err, out=out,
+                  description="Check policy files: syntax, names, types, grading. Prints nothing when clean.",
+                  epilog="example: wenze check policies/licensing")
+    p.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail the check (exit 1)")
+    try:
+        ns = p.parse_args(args)
+    except UsageError as e:
+        return e.status
+    diags = []
+    for path in ns.paths:
+        policies, d = _load_policies(path)
+        diags.extend(d)
+    _print_diagnostics(diags, ns.format, out if ns.format == "json" else err)
+    if any(d.severity == "error" for d in diags):
+        return Exit.USAGE
+    if ns.strict and diags:
+        return Exit.FAILED
+    return Exit.OK
+
+
+def _load_policies(path: str) -> tuple[list[Policy], list[Any]]:
+    from dsl.api import load_policies
+
+    if not Path(path).exists():
+        raise _PathError(f"{path}: no such policy file or folder")
+    return load_policies(path)
+
+
+class _PathError(Exception):
+    pass
+
+
+def _print_diagnostics(diags: list[Any], fmt: str, stream: TextIO) -> None:
+    from dsl.diagnostics import render, render_json as render_diag_json
+
+    if fmt == "json":
+        stream.write(render_diag_json(diags) + "\n")
+        return
+    texts: dict[str, str] = {}
+    for d in diags:
+        if d.file not in texts:
+            try:
+                texts[d.file] = Path(d.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                texts[d.file] = ""
+        stream.write(render(d, texts[d.file]).rstrip("\n") + "\n")
+    if diags:
+        n_err = sum(1 for d in diags if d.severity == "error")
+        stream.write(f"{n_err} error(s), {len(diags) - n_err} warning(s)\n")
+
+
+# --------------------------------------------------------------------- audit
+
+
+def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
+    p = ArgParser(
+        prog="wenze audit", err=err, out=out,
+        description="Audit case exports against policies as of a date; store the run and its findings.",
+        epilog="example: wenze audit fixtures/sample/licensing_sample.csv --policy policies/licensing "
+               "--as-of 2026-11-20 --json out.json",
+    )
+    p.add_argument("exports", nargs="+", help="canonical CSV exports (UTF-8, header row)")
+    p.add_argument("--policy", required=True, help="policy file or folder")
+    p.add_argument("--as-of", required=True, type=_parse_date, help="audit date YYYY-MM-DD (end of that day)")
+    p.add_argument("--db", default="sqlite:///wenze.db", help="SQLAlchemy URL of the store (default %(default)s)")
+    p.add_argument("--json", dest="json_out", help="write the findings document (JSON) here")
+    p.add_argument("--strict", action="store_true", help="any data defect stops the audit (exit 2)")
+    p.add_argument("--quarantine", help="CSV for defective rows (default: quarantine.csv beside --json, "
+                                        "else in the current folder; written only when there are any)")
+    p.add_argument("--engine", choices=("durable", "python"), default="durable",
+                   help="rule stage: durable_rules (default) or the plain-Python oracle")
+    p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
+    p.add_argument("--quiet", action="store_true", help="no progress, no summary table")
+    return p
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise __import__("argparse").ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
+    try:
+        ns = _audit_parser(out, err).parse_args(args)
+    except UsageError as e:
+        return e.status
+    try:
+        policies, diags = _load_policies(ns.policy)
+    except _PathError as e:
+        err.write(f"wenze audit: {e}\n")
+        return Exit.USAGE
+    if any(d.severity == "error" for d in diags) or not policies:
+        _print_diagnostics(diags, "text", err)
+        if not diags:
+            err.write(f"wenze audit: no policy found in {ns.policy}\n")
+        return Exit.USAGE
+    as_of: date = ns.as_of
+    zone = ZoneInfo(DEFAULT_ZONE)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(microseconds=1)
+    vocabulary = frozenset(a for pol in policies for a in pol.activities)
+    progress = None if ns.quiet else _Progress(err)
+    try:
+        loaded = load_exports(ns.exports, known_activities=vocabulary, as_of_end=as_of_end,
+                              progress=progress.rows if progress else None)
+    except ExportError as e:
+        err.write(f"wenze audit: {e}\n")
+        return Exit.USAGE
+    if loaded.defects:
+        for d in loaded.defects[:20]:
+            err.write(f"{d}\n")
+        if len(loaded.defects) > 20:
+            err.write(f"… and {len(loaded.defects) - 20} more data defect(s)\n")
+        if ns.strict:
+            for d in loaded.defects[20:]:
+                err.write(f"{d}\n")
+            err.write(f"wenze audit: {len(loaded.defects)} data defect(s); --strict stops here\n")
+            return Exit.USAGE
+        qpath = _write_quarantine(ns, loaded)
+        if qpath:
+            err.write(f"wenze audit: {loaded.rows_quarantined} row(s) quarantined to {qpath}\n")
+    return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress)
+
+
+def _evaluate_and_store(
+    ns: Any, policies: list[Policy], loaded: LoadResult, as_of: date, out: TextIO, err: TextIO,
+    progress: _Progress | None,
+) -> int:
+    from engine.audit import audit
+    from engine.calendar import load_cn_calendar
+    from engine.store import RunRecord, open_store, save_run
+
+    cal = load_cn_calendar()
+    findings: list[dict[str, Any]] = []
+    states: dict[str, int] = {}
+    undetermined: list[list[str]] = []
+    engine_errors: list[str] = []
+    rule_stage: dict[str, Any] = {}
+    for pol in policies:
+        outcome = audit(loaded.cases.values(), pol, cal, as_of, stage=ns.engine,
+                        progress=progress.cases if progress else None)
+        findings.extend(f.as_json() for f in outcome.findings)
+        for k, v in outcome.clock_states.items():
+            states[k] = states.get(k, 0) + v
+        undetermined.extend([pol.id, c, k] for c, k in outcome.undetermined)
+        engine_errors.extend(outcome.engine_errors)
+        rule_stage[pol.id] = {k: v for k, v in outcome.rule_stage.items() if k in ("blocks", "facts", "restarts")}
+    findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
+    summary = {
+        "cases": len(loaded.cases), "rows_in": loaded.rows_in, "rows_used": loaded.rows_used,
+        "rows_quarantined": loaded.rows_quarantined, "defects": len(loaded.defects),
+        "findings": len(findings), "clock_states": dict(sorted(states.items())),
+        "undetermined_clocks": undetermined, "engine": ns.engine, "engine_errors": engine_errors,
+    }
+    record = RunRecord(
+        policy_ids=[f"{p.id}@{p.version}" for p in policies],
+        policy_hash=hashlib.sha256("".join(sorted(p.text_sha256 for p in policies)).encode()).hexdigest(),
+        input_hash=loaded.input_sha256, as_of=as_of.isoformat(), wenze_version=__version__,
+        inputs=list(ns.exports), summary=summary,
+    )
+    engine = open_store(ns.db)
+    defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
+    run_id = save_run(engine, record, findings, defects)
+    run = _run_dict(run_id, record)
+    model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
+    if ns.json_out:
+        Path(ns.json_out).write_text(render_json(model), encoding="utf-8")
+    if not ns.quiet:
+        _print_summary(out, run, findings, ns)
+    if loaded.rows_in != loaded.rows_used + loaded.rows_quarantined:  # the identity must hold
+        err.write("wenze audit: internal error: rows in ≠ used + quarantined\n")
+        return Exit.INTERNAL
+    return Exit.FAILED if ns.fail_on_findings and findings else Exit.OK
+
+
+def _run_dict(run_id: str, record: Any) -> dict[str, Any]:
+    return {
+        "id": run_id, "policies": record.policy_ids, "policy_hash": record.policy_hash,
+        "input_hash": record.input_hash, "as_of": record.as_of, "wenze_version": record.wenze_version,
+        "inputs": record.inputs, "summary": record.summary,
+    }
+
+
+def _defect_dict(d: tuple[str, str, int, str, str]) -> dict[str, Any]:
+    return {"code": d[0], "file": d[1], "line": d[2], "field": d[3], "message": d[4]}
+
+
+def _write_quarantine(ns: Any, loaded: LoadResult) -> str | None:
+    if not loaded.quarantined:
+        return None
+    path = ns.quarantine or str(Path(ns.json_out).parent / "quarantine.csv" if ns.json_out else "quarantine.csv")
+    columns: list[str] = []
+    for _d, row in loaded.quarantined:
+        for k in row:
+            if k not in columns:
+                columns.append(k)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:  # BOM: opens cleanly in Excel
+        w = csv.writer(f)
+        w.writerow(["defect", "file", "line", "field", "message", *columns])
+        for d, row in loaded.quarantined:
+            w.writerow([d.code, d.file, d.line, d.field, d.message, *(row.get(c, "") for c in columns)])
+    return path
+
+
+def _print_summary(out: TextIO, run: dict[str, Any], findings: list[dict[str, Any]], ns: Any) -> None:
+    s = run["summary"]
+    out.write(f"run {run['id']}  as of {run['as_of']}  policies {', '.join(run['policies'])}\n")
+    out.write(f"cases {s['cases']}  events in {s['rows_in']}  used {s['rows_used']}  "
+              f"quarantined {s['rows_quarantined']}  findings {s['findings']}\n")
+    rows = summary_rows(findings)
+    if rows:
+        from engine.report import _table
+
+        out.write("\n".join(_table(False, ("lapse", "问题", "处理", "件数"),
+                                   [(a, b, c or "—", str(n)) for a, b, c, n in rows])) + "\n")
+    where = f"; JSON in {ns.json_out}" if ns.json_out else ""
+    out.write(f"stored in {ns.db}{where}; render with: wenze report {run['id']} --db {ns.db}\n")
+
+
+class _Progress:
+    """Progress on stderr for long inputs (every 100,000 rows / 4,096 cases)."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def rows(self, n: int) -> None:
+        self._say(f"read {n:,} rows")
+
+    def cases(self, n: int) -> None:
+        if n >= 20_000:
+            self._say(f"evaluated {n:,} cases")
+
+    def _say(self, text: str) -> None:
+        now = time.perf_counter()
+        if now - self.last >= 1.0:
+            self.last = now
+            self.err.write(f"… {text} ({now - self.t0:.0f}s)\n")
+
+
+# -------------------------------------------------------------------- report
+
+
+def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
+    p = ArgParser(prog="wenze report", err=err, out=out,
+                  description="Render a stored audit run (id, unique id prefix, or 'latest').",
+                  epilog="example: wenze report latest --format md --out report.md")
+    p.add_argument("run", help="run id, unique prefix, or latest")
+    p.add_argument("--db", default="sqlite:///wenze.db")
+    p.add_argument("--format", choices=("text", "md", "json"), default="text")
+    p.add_argument("--out", help="write to this file instead of standard output")
+    try:
+        ns = p.parse_args(args)
+    except UsageError as e:
+        return e.status
+    from engine.store import load_run_defects, load_run_findings, open_store, resolve_run
+
+    engine = open_store(ns.db)
+    row = resolve_run(engine, ns.run)
+    if row is None:
+        err.write(f"wenze report: no run {ns.run!r} in {ns.db} (give a run id, a unique prefix, or latest)\n")
+        return Exit.USAGE
+    run = {
+        "id": row.id, "policies": json.loads(row.policy_ids), "policy_hash": row.policy_hash,
+        "input_hash": row.input_hash, "as_of": row.as_of, "wenze_version": row.wenze_version,
+        "inputs": json.loads(row.inputs), "summary": json.loads(row.summary),
+    }
+    model = ReportModel(run, load_run_findings(engine, row.id), load_run_defects(engine, row.id))
+    text = render_json(model) if ns.format == "json" else render_text(model, markdown=ns.format == "md")
+    if ns.out:
+        Path(ns.out).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    return Exit.OK

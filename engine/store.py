@@ -1,0 +1,210 @@
+"""The findings store: SQLAlchemy 2 models, kept apart from the domain dataclasses.
+
+In: a database URL (SQLite file by default, PostgreSQL for shared use), an audit run's
+record and its findings as JSON-able dicts.
+Out: stored runs and findings; reading them back for reports.
+
+A run's id is a hash of what determines its result (policy hashes, input hash, as_of,
+wenze version), so running the same audit again replaces the same run and upserts the
+same finding ids: re-running is idempotent. Review status lives on the finding and is
+never reset by a re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)  # order runs were stored in
+    policy_ids: Mapped[str] = mapped_column(Text)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[str] = mapped_column(String(10))
+    wenze_version: Mapped[str] = mapped_column(String(32))
+    inputs: Mapped[str] = mapped_column(Text)  # JSON list of file names
+    summary: Mapped[str] = mapped_column(Text)  # JSON: counts in/used/quarantined, states …
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(200), index=True)
+    lapse: Mapped[str] = mapped_column(String(200), index=True)
+    case_id: Mapped[str] = mapped_column(String(200), index=True)
+    person: Mapped[str] = mapped_column(String(200), index=True)
+    grade: Mapped[str] = mapped_column(String(100))
+    anchor: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # the finding's JSON
+    review_status: Mapped[str] = mapped_column(String(20), default="open")
+
+
+class RunFindingRow(Base):
+    __tablename__ = "run_findings"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), primary_key=True)
+
+
+class DefectRow(Base):
+    __tablename__ = "defects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    policy_ids: list[str]
+    policy_hash: str
+    input_hash: str
+    as_of: str
+    wenze_version: str
+    inputs: list[str]
+    summary: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        raw = "\x1f".join((self.policy_hash, self.input_hash, self.as_of, self.wenze_version))
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def default_url(path: str = "wenze.db") -> str:
+    return f"sqlite:///{path}"
+
+
+def open_store(url: str) -> Engine:
+    engine = create_engine(url, future=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+BATCH = 2000
+
+
+def save_run(
+    engine: Engine,
+    run: RunRecord,
+    findings: Sequence[dict[str, Any]],
+    defects: Iterable[tuple[str, str, int, str, str]] = (),
+) -> str:
+    """Store a run and its findings; returns the run id. Idempotent for the same run."""
+    rid = run.run_id
+    with Session(engine) as s, s.begin():
+        existing = s.get(RunRow, rid)
+        seq = existing.seq if existing is not None else _next_seq(s)
+        s.execute(delete(RunFindingRow).where(RunFindingRow.run_id == rid))
+        s.execute(delete(DefectRow).where(DefectRow.run_id == rid))
+        if existing is not None:
+            s.delete(existing)
+            s.flush()
+        s.add(RunRow(id=rid, seq=seq, policy_ids=json.dumps(run.policy_ids, ensure_ascii=False),
+                     policy_hash=run.policy_hash, input_hash=run.input_hash, as_of=run.as_of,
+                     wenze_version=run.wenze_version, inputs=json.dumps(run.inputs, ensure_ascii=False),
+                     summary=json.dumps(run.summary, ensure_ascii=False, sort_keys=True)))
+        s.flush()
+        rows = [_finding_row(f) for f in findings]
+        for i in range(0, len(rows), BATCH):
+            _upsert_findings(s, rows[i : i + BATCH])
+            s.execute(RunFindingRow.__table__.insert(),
+                      [{"run_id": rid, "finding_id": r["id"]} for r in rows[i : i + BATCH]])
+        drows = [{"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}
+                 for c, f, ln, fl, m in defects]
+        for i in range(0, len(drows), BATCH):
+            s.execute(DefectRow.__table__.insert(), drows[i : i + BATCH])
+    return rid
+
+
+def _next_seq(s: Session) -> int:
+    last = s.scalar(select(RunRow.seq).order_by(RunRow.seq.desc()).limit(1))
+    return (last or 0) + 1
+
+
+def _finding_row(f: dict[str, Any]) -> dict[str, Any]:
+    subjects = f.get("subjects") or [{}]
+    return {
+        "id": f["id"], "policy_id": f["policy"]["id"], "lapse": f["lapse"], "case_id": f["case_id"],
+        "person": subjects[0].get("person", ""), "grade": f.get("grade", ""),
+        "anchor": f.get("anchor", ""),
+        "payload": json.dumps(f, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _upsert_findings(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new findings, refresh stored ones; review_status is left as the reviewer set it."""
+    if not rows:
+        return
+    dialect = s.get_bind().dialect.name
+    table = FindingRow.__table__
+    update_cols = ("policy_id", "lapse", "case_id", "person", "grade", "anchor", "payload")
+    if dialect in ("sqlite", "postgresql"):
+        ins = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(rows)
+        s.execute(ins.on_conflict_do_update(index_elements=["id"],
+                                            set_={c: getattr(ins.excluded, c) for c in update_cols}))
+        return
+    known = set(s.scalars(select(FindingRow.id).where(FindingRow.id.in_([r["id"] for r in rows]))))
+    fresh = [r for r in rows if r["id"] not in known]
+    if fresh:
+        s.execute(table.insert(), fresh)
+    for r in rows:
+        if r["id"] in known:
+            s.execute(table.update().where(table.c.id == r["id"]).values({c: r[c] for c in update_cols}))
+
+
+def resolve_run(engine: Engine, ref: str) -> RunRow | None:
+    """A run by id, unique id prefix, or `latest`."""
+    with Session(engine) as s:
+        if ref == "latest":
+            return s.scalars(select(RunRow).order_by(RunRow.seq.desc()).limit(1)).first()
+        exact = s.get(RunRow, ref)
+        if exact is not None:
+            return exact
+        hits = list(s.scalars(select(RunRow).where(RunRow.id.like(f"{ref}%"))))
+        return hits[0] if len(hits) == 1 else None
+
+
+def load_run_findings(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        q = (select(FindingRow.payload, FindingRow.review_status)
+             .join(RunFindingRow, RunFindingRow.finding_id == FindingRow.id)
+             .where(RunFindingRow.run_id == run_id))
+        out = []
+        for payload, status in s.execute(q):
+            f = json.loads(payload)
+            f["review_status"] = status
+            out.append(f)
+    out.sort(key=lambda f: (f["case_id"], f["lapse"], f.get("anchor", ""), f["id"]))
+    return out
+
+
+def load_run_defects(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        rows = s.scalars(select(DefectRow).where(DefectRow.run_id == run_id).order_by(DefectRow.id))
+        return [{"code": r.code, "file": r.file, "line": r.line, "field": r.field, "message": r.message}
+                for r in rows]
