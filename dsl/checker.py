@@ -109,7 +109,7 @@ def _activity(ctx: _Ctx, name: ast.Ident, what: str = "") -> Iterator[Diagnostic
     if name.text not in ctx.sym.activities:
         msg = f"unknown activity '{name.text}'" + (f" in {what}" if what else "")
         hint = did_you_mean(name.text, ctx.sym.activities) or (
-            f"declare it: activity {name.text} \"…\""
+            f'declare it: activity {name.text} "…"'
         )
         yield diag("N201", msg, ctx.file, name.span, hint=hint)
 
@@ -206,8 +206,10 @@ def check_cond(ctx: _Ctx, c: ast.CondNode, scope: Scope, out: list[Diagnostic]) 
             kind = ref_kind(ctx, ref, scope, out)
             if kind is not None and kind != "bool":
                 shown = ref_text(ref)
-                hint = f"compare it, e.g. '{shown} >= 1'" if kind == "int" else (
-                    f"compare it, e.g. '{shown} == \"…\"'"
+                hint = (
+                    f"compare it, e.g. '{shown} >= 1'"
+                    if kind == "int"
+                    else (f"compare it, e.g. '{shown} == \"…\"'")
                 )
                 msg = f"'{shown}' is {_KIND_WORDS[kind]}, not a condition"
                 out.append(diag("T303", msg, ctx.file, c.span, hint=hint))
@@ -215,9 +217,7 @@ def check_cond(ctx: _Ctx, c: ast.CondNode, scope: Scope, out: list[Diagnostic]) 
             _check_compare(ctx, c, scope, out)
 
 
-def _check_compare(
-    ctx: _Ctx, c: ast.CompareNode, scope: Scope, out: list[Diagnostic]
-) -> None:
+def _check_compare(ctx: _Ctx, c: ast.CompareNode, scope: Scope, out: list[Diagnostic]) -> None:
     sides = (c.left, c.right)
     refs = [s for s in sides if not isinstance(s, ast.Literal)]
     lits = [s for s in sides if isinstance(s, ast.Literal)]
@@ -274,18 +274,19 @@ def lapse_scope(lapse: ast.LapseDecl) -> Scope:
 
 
 def _header(ctx: _Ctx) -> Iterator[Diagnostic]:
-    heads: list[tuple[str, list[ast.PolicyDecl] | list[ast.VersionDecl] | list[ast.SourceDecl]]]
-    heads = [
-        ("policy", _of(ctx.tree, ast.PolicyDecl)),
-        ("version", _of(ctx.tree, ast.VersionDecl)),
-        ("source", _of(ctx.tree, ast.SourceDecl)),
+    policies = _of(ctx.tree, ast.PolicyDecl)
+    versions = _of(ctx.tree, ast.VersionDecl)
+    sources = _of(ctx.tree, ast.SourceDecl)
+    heads: list[tuple[str, list[ast.Span]]] = [
+        ("policy", [d.span for d in policies]),
+        ("version", [d.span for d in versions]),
+        ("source", [d.span for d in sources]),
     ]
-    for word, decls in heads:
-        for extra in decls[1:]:
-            note = related(f"the first '{word}' line", ctx.file, decls[0].span)
+    for word, spans in heads:
+        for extra in spans[1:]:
+            note = related(f"the first '{word}' line", ctx.file, spans[0])
             msg = f"'{word}' is written twice"
-            yield diag("S402", msg, ctx.file, extra.span, related=[note])
-    policies, versions, sources = (d for _, d in heads)
+            yield diag("S402", msg, ctx.file, extra, related=[note])
     at = policies[0].id.span if policies else None
     if not policies:
         yield diag("S401", 'the file has no `policy ID "title"` line', ctx.file, None)
@@ -344,8 +345,8 @@ def _activity_refs(ctx: _Ctx) -> Iterator[Diagnostic]:
                     for e in exts:
                         yield from _activity(ctx, e.activity)
     for lapse in _of(ctx.tree, ast.LapseDecl):
-        for s in lapse.body:
-            match s:
+        for ls in lapse.body:
+            match ls:
                 case ast.ForEachStmt(activity=act):
                     yield from _activity(ctx, act)
                 case ast.ResponsibleStmt(subject=ast.ActorOf(activity=act)):
@@ -383,8 +384,11 @@ def _clocks(ctx: _Ctx) -> Iterator[Diagnostic]:
         starts = [s for s in clock.body if isinstance(s, ast.StartStmt)]
         stops = [s for s in clock.body if isinstance(s, ast.StopStmt)]
         limits = [s for s in clock.body if isinstance(s, ast.LimitStmt)]
-        for missing, code, what in ((starts, "S414", "start at"), (stops, "S404", "stop at"),
-                                    (limits, "S405", "limit")):  # fmt: skip
+        for missing, code, what in (
+            (starts, "S414", "start at"),
+            (stops, "S404", "stop at"),
+            (limits, "S405", "limit"),
+        ):
             if not missing:
                 msg = f"clock '{name.text}' has no '{what}'"
                 yield diag(code, msg, ctx.file, name.span)
@@ -456,10 +460,8 @@ def _lapse(ctx: _Ctx, lapse: ast.LapseDecl) -> Iterator[Diagnostic]:
         hint = did_you_mean(lapse.category.text, LAPSE_CATEGORIES)
         msg = f"'{lapse.category.text}' is not a known lapse category"
         yield diag("W904", msg, ctx.file, lapse.category.span, hint=hint)
-    selectors = [
-        s for s in lapse.body if isinstance(s, ast.WhenStmt | ast.ForEachStmt
-                                            | ast.ForEachRefusedStmt)  # fmt: skip
-    ]
+    selector_types = ast.WhenStmt | ast.ForEachStmt | ast.ForEachRefusedStmt
+    selectors = [s for s in lapse.body if isinstance(s, selector_types)]
     responsible = [s for s in lapse.body if isinstance(s, ast.ResponsibleStmt)]
     grades = [s for s in lapse.body if isinstance(s, ast.GradeStmt)]
     if not selectors:
@@ -473,8 +475,9 @@ def _lapse(ctx: _Ctx, lapse: ast.LapseDecl) -> Iterator[Diagnostic]:
         yield diag("S410", msg, ctx.file, extra.span, related=[note], hint=hint)
     if not responsible:
         hint = "add e.g. 'responsible 直接责任 actor of first ACTIVITY'"
-        yield diag("S408", f"lapse '{lid.text}' names nobody responsible", ctx.file,
-                   lid.span, hint=hint)  # fmt: skip
+        yield diag(
+            "S408", f"lapse '{lid.text}' names nobody responsible", ctx.file, lid.span, hint=hint
+        )
     if not grades:
         msg = f"lapse '{lid.text}' has no grade"
         yield diag("S411", msg, ctx.file, lid.span, hint="add 'grade LADDER fixed LEVEL'")
@@ -565,7 +568,7 @@ def _band_pair(
         hint = "" if prev.high is None else f"start this band at {prev.high + 1}"
         yield diag("G501", msg, ctx.file, band.span, related=[note], hint=hint)
     elif band.low > prev.high + 1:
-        gap = f"{prev.high + 1}" if band.low == prev.high + 2 else f"{prev.high + 1}..{band.low - 1}"
+        gap = f"{prev.high + 1}" + ("" if band.low == prev.high + 2 else f"..{band.low - 1}")
         msg = f"no band covers {gap}"
         hint = f"start this band at {prev.high + 1}"
         yield diag("G502", msg, ctx.file, band.span, related=[note], hint=hint)

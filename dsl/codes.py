@@ -57,8 +57,8 @@ CODES: tuple[CodeInfo, ...] = (
         "P103",
         "the file ends inside a block",
         "A block opened with `{` has no closing `}`.",
-        'clock 发证时限 "颁发许可证件期限" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays',
-        'clock 发证时限 "颁发许可证件期限" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays',
+        'clock 发证时限 "…" {\n  start at 作出决定\n  stop at 发证\n  limit 10 workdays\n}',
     ),
     _c(
         "P104",
@@ -70,8 +70,7 @@ CODES: tuple[CodeInfo, ...] = (
     _c(
         "P105",
         "an unknown escape in a text",
-        'Inside a text, a backslash starts an escape: `\\"`, `\\\\`, `\\n`, `\\t` or '
-        "`\\uXXXX`.",
+        'Inside a text, a backslash starts an escape: `\\"`, `\\\\`, `\\n`, `\\t` or `\\uXXXX`.',
         'source "法规\\第32条"',
         'source "法规 第32条"',
     ),
@@ -100,8 +99,7 @@ CODES: tuple[CodeInfo, ...] = (
     _c(
         "N201",
         "unknown activity",
-        "Every activity a rule mentions must be declared with `activity NAME "
-        '"label"`.',
+        'Every activity a rule mentions must be declared with `activity NAME "label"`.',
         'activity 收件 "收到申请材料"\n…\n  start at 收到',
         'activity 收件 "收到申请材料"\n…\n  start at 收件',
     ),
@@ -232,10 +230,9 @@ CODES: tuple[CodeInfo, ...] = (
     _c(
         "T305",
         "`index` where no event is counted",
-        "`index` is the position of the event in `for each ACTIVITY`; elsewhere there "
-        "is none.",
-        "lapse x 一次告知 \"…\" {\n  when index >= 2\n  …",
-        "lapse x 一次告知 \"…\" {\n  for each 补正告知 when index >= 2\n  …",
+        "`index` is the position of the event in `for each ACTIVITY`; elsewhere there is none.",
+        'lapse x 一次告知 "…" {\n  when index >= 2\n  …',
+        'lapse x 一次告知 "…" {\n  for each 补正告知 when index >= 2\n  …',
     ),
     _c(
         "T306",
@@ -316,8 +313,7 @@ CODES: tuple[CodeInfo, ...] = (
     _c(
         "S410",
         "lapse with more than one `when` or `for each`",
-        "Join conditions with `and`/`or` on one line; a `for each` carries its own "
-        "`when`.",
+        "Join conditions with `and`/`or` on one line; a `for each` carries its own `when`.",
         "  for each 补正告知\n  when index >= 2",
         "  for each 补正告知 when index >= 2",
     ),
@@ -407,8 +403,8 @@ CODES: tuple[CodeInfo, ...] = (
         "a limit that can never apply",
         "The first limit whose `when` holds applies; a limit after one without `when` "
         "is never reached.",
-        "  limit 20 workdays\n  limit 45 workdays when case.procedure == \"联合办理\"",
-        "  limit 45 workdays when case.procedure == \"联合办理\"\n  limit 20 workdays",
+        '  limit 20 workdays\n  limit 45 workdays when case.procedure == "联合办理"',
+        '  limit 45 workdays when case.procedure == "联合办理"\n  limit 20 workdays',
     ),
     _c(
         "W903",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -20,14 +21,16 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, diag, related
+from dsl.diagnostics import Diagnostic, diag, did_you_mean, related
 
 # Words that begin a statement: meeting one where a line should have ended means two
 # statements were written on one line.
 _STATEMENT_WORDS = frozenset(
-    "POLICY VERSION SOURCE ACTIVITY CUSTODY LADDER CLOCK LAPSE START STOP SUSPEND LIMIT "
-    "EXTEND FOR WHEN RESPONSIBLE GRADE".split()
-)
+    {
+        "policy", "version", "source", "activity", "custody", "ladder", "clock", "lapse",
+        "start", "stop", "suspend", "limit", "extend", "for", "when", "responsible", "grade",
+    }
+)  # fmt: skip
 _FULL_WIDTH = {
     "，": ",", "（": "(", "）": ")", "“": '"', "”": '"', "：": ":", "；": ";",
     "｛": "{", "｝": "}", "＜": "<", "＞": ">", "＝": "=", "．": ".", "。": ".",
@@ -44,10 +47,29 @@ _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
 
+class _WholeWords:
+    """Postlexer that keeps NAME in every lexer state. Lark's contextual lexer only tries
+    the terminals a state accepts; without NAME, `stopp` would lex as the keyword `stop`
+    followed by `p`. With it, keywords match whole words only, and a keyword the state
+    does not expect (`role`, `unit` …) is still an ordinary name there."""
+
+    always_accept = ("NAME",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return stream
+
+
 @cache
 def _lark() -> Any:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        postlex=_WholeWords(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
 
 
 def parse(text: str, file: str) -> tuple[ast.PolicyFile | None, list[Diagnostic]]:
@@ -79,16 +101,27 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> Diagnostic:
 
 
 def _bad_character(e: UnexpectedCharacters, text: str, file: str) -> Diagnostic:
-    ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+    pos = e.pos_in_stream or 0
+    ch = text[pos] if pos < len(text) else ""
     line, col = e.line, e.column
     one = ast.Span(line, col, line, col + 1)
     if ch == '"':
         span = ast.Span(line, col, line, 0)
-        return diag("P104", "this text has no closing quote", file, span,
-                    hint='end the text with " on the same line')  # fmt: skip
+        return diag(
+            "P104",
+            "this text has no closing quote",
+            file,
+            span,
+            hint='end the text with " on the same line',
+        )
     if ch in _FULL_WIDTH:
-        return diag("P101", f"full-width character '{ch}'", file, one,
-                    hint=f"write the ASCII '{_FULL_WIDTH[ch]}' instead")  # fmt: skip
+        return diag(
+            "P101",
+            f"full-width character '{ch}'",
+            file,
+            one,
+            hint=f"write the ASCII '{_FULL_WIDTH[ch]}' instead",
+        )
     if ch == "=":
         return diag("P101", "unexpected '='", file, one, hint="to compare, write '=='")
     shown = repr(ch)[1:-1] if not ch.isprintable() else ch
@@ -102,6 +135,15 @@ def _describe_terminal(name: str) -> str:
         return f"'{_lark().get_terminal(name).pattern.value}'"
     except KeyError:
         return name
+
+
+def _keyword(name: str) -> str:
+    """The word a keyword terminal stands for, or "" for any other terminal."""
+    try:
+        value = _lark().get_terminal(name).pattern.value
+    except KeyError:
+        return ""
+    return value if isinstance(value, str) and value.isalpha() else ""
 
 
 def _describe_token(tok: Any) -> str:
@@ -128,18 +170,36 @@ def _bad_token(e: UnexpectedToken, text: str, file: str) -> Diagnostic:
         opened = _unclosed_brace(text)
         if opened is not None and "RBRACE" in expected:
             note = related("this '{' is not closed", file, opened)
-            return diag("P103", "the file ends inside a block", file, opened,
-                        related=[note], hint="add the closing '}' on a line of its own")  # fmt: skip
+            return diag(
+                "P103",
+                "the file ends inside a block",
+                file,
+                opened,
+                related=[note],
+                hint="add the closing '}' on a line of its own",
+            )
         return diag("P102", f"the file ends too early; expected {listing}", file, span)
-    if "_NL" in expected and tok.type in _STATEMENT_WORDS:
-        return diag("P107", f"'{tok.value}' starts a new statement on the same line", file,
-                    span, hint=f"put '{tok.value} …' on a line of its own")  # fmt: skip
+    if "_NL" in expected and tok.value in _STATEMENT_WORDS:
+        return diag(
+            "P107",
+            f"'{tok.value}' starts a new statement on the same line",
+            file,
+            span,
+            hint=f"put '{tok.value} …' on a line of its own",
+        )
     if "STRING" in expected and tok.type in ("NAME", "INT", "DATE"):
-        return diag("P108", f"expected a text in double quotes, found '{tok.value}'", file,
-                    span, hint=f'write "{tok.value}"')  # fmt: skip
+        return diag(
+            "P108",
+            f"expected a text in double quotes, found '{tok.value}'",
+            file,
+            span,
+            hint=f'write "{tok.value}"',
+        )
     hint = ""
     if "DATE" in expected and tok.type == "STRING":
         hint = f"write the date without quotes: {tok.value.strip(chr(34))}"
+    elif tok.type == "NAME":
+        hint = did_you_mean(tok.value, filter(None, map(_keyword, expected)))
     found = _describe_token(tok)
     return diag("P102", f"unexpected {found}; expected {listing}", file, span, hint=hint)
 
@@ -173,7 +233,8 @@ def _unclosed_brace(text: str) -> ast.Span | None:
 
 def _span(node: Any) -> ast.Span:
     if isinstance(node, Token):
-        return ast.Span(node.line, node.column, node.end_line, node.end_column)
+        line, col = node.line or 0, node.column or 0
+        return ast.Span(line, col, node.end_line or line, node.end_column or col)
     meta = node.meta
     if getattr(meta, "empty", True):
         return ast.NO_SPAN
@@ -204,8 +265,15 @@ class _Builder:
                 return chr(int(esc[1:], 16))
             col = span.col + m.start()
             bad = ast.Span(span.line, col, span.line, col + 2)
-            self.diags.append(diag("P105", f"unknown escape '\\{esc}' in a text", self.file,
-                                   bad, hint="write '\\\\' for a backslash"))  # fmt: skip
+            self.diags.append(
+                diag(
+                    "P105",
+                    f"unknown escape '\\{esc}' in a text",
+                    self.file,
+                    bad,
+                    hint="write '\\\\' for a backslash",
+                )
+            )
             return esc
 
         return ast.Text(_ESCAPE.sub(unescape, str(tok)[1:-1]), span)
@@ -217,8 +285,15 @@ class _Builder:
         try:
             return date.fromisoformat(str(tok))
         except ValueError:
-            self.diags.append(diag("P106", f"{tok} is not a date in the calendar", self.file,
-                                   _span(tok), hint="dates are written YYYY-MM-DD"))  # fmt: skip
+            self.diags.append(
+                diag(
+                    "P106",
+                    f"{tok} is not a date in the calendar",
+                    self.file,
+                    _span(tok),
+                    hint="dates are written YYYY-MM-DD",
+                )
+            )
             return date(1, 1, 1)
 
     # --------------------------------------------------------------- items
@@ -237,16 +312,17 @@ class _Builder:
                 return ast.CustodyDecl(tuple(_ident(n) for n in c), sp)
             case "ladder_decl":
                 levels = tuple(_ident(n) for n in c[3].children if n.type == "NAME")
-                return ast.LadderDecl(_ident(c[0]), self.text(c[1]), self.opt_text(c[2]),
-                                      levels, sp)  # fmt: skip
+                return ast.LadderDecl(
+                    _ident(c[0]), self.text(c[1]), self.opt_text(c[2]), levels, sp
+                )
             case "clock_decl":
                 body = tuple(self.clock_stmt(s) for s in c[3:])
-                return ast.ClockDecl(_ident(c[0]), self.text(c[1]), self.opt_text(c[2]),
-                                     body, sp)  # fmt: skip
+                return ast.ClockDecl(_ident(c[0]), self.text(c[1]), self.opt_text(c[2]), body, sp)
             case _:  # lapse_decl
                 lbody = tuple(self.lapse_stmt(s) for s in c[4:])
-                return ast.LapseDecl(_ident(c[0]), _ident(c[1]), self.text(c[2]),
-                                     self.opt_text(c[3]), lbody, sp)  # fmt: skip
+                return ast.LapseDecl(
+                    _ident(c[0]), _ident(c[1]), self.text(c[2]), self.opt_text(c[3]), lbody, sp
+                )
 
     def clock_stmt(self, t: Any) -> ast.ClockStmt:
         c, sp = t.children, _span(t)
@@ -259,13 +335,21 @@ class _Builder:
                 return ast.SuspendStmt(_ident(c[0]), _ident(c[1]), sp)
             case _:  # limit_stmt
                 exts = () if c[4] is None else tuple(self.extend(e) for e in c[4].children)
-                return ast.LimitStmt(int(c[0]), _ident(c[1]), c[2] is not None,
-                                     self.opt_cond(c[3]), exts, sp)  # fmt: skip
+                return ast.LimitStmt(
+                    int(str(c[0])), _ident(c[1]), c[2] is not None, self.opt_cond(c[3]), exts, sp
+                )
 
     def extend(self, t: Any) -> ast.ExtendStmt:
         c = t.children
-        return ast.ExtendStmt(int(c[0]), _ident(c[1]), int(c[2]), _ident(c[3]), _ident(c[4]),
-                              c[5] is not None, _span(t))  # fmt: skip
+        return ast.ExtendStmt(
+            int(str(c[0])),
+            _ident(c[1]),
+            int(str(c[2])),
+            _ident(c[3]),
+            _ident(c[4]),
+            c[5] is not None,
+            _span(t),
+        )
 
     def lapse_stmt(self, t: Any) -> ast.LapseStmt:
         c, sp = t.children, _span(t)
@@ -298,8 +382,8 @@ class _Builder:
 
     def band(self, t: Any) -> ast.BandNode:
         low, high, level = t.children
-        return ast.BandNode(int(low), None if high is None else int(high), _ident(level),
-                            _span(t))  # fmt: skip
+        high_value = None if high is None else int(str(high))
+        return ast.BandNode(int(str(low)), high_value, _ident(level), _span(t))
 
     # ---------------------------------------------------------- conditions
     def opt_cond(self, t: Any) -> ast.CondNode | None:
@@ -327,7 +411,7 @@ class _Builder:
         sp = _span(t)
         match t.data:
             case "int_lit":
-                return ast.Literal(int(t.children[0]), sp)
+                return ast.Literal(int(str(t.children[0])), sp)
             case "str_lit":
                 return ast.Literal(self.text(t.children[0]).value, sp)
             case "true_lit" | "false_lit":

@@ -196,6 +196,22 @@ class WorkCalendar:
             return
         raise AttributeError(f"WorkCalendar is immutable (tried to set {key!r})")
 
+    def __reduce__(self) -> tuple[type[WorkCalendar], tuple[Any, ...]]:
+        # Pickle the definition, not the ~40,000-entry tables: small to ship to Dask
+        # workers, rebuilt there in milliseconds.
+        return (
+            WorkCalendar,
+            (
+                self.name,
+                self.first_year,
+                self.last_year,
+                self._rest,
+                self._work_days,
+                self._sources,
+                self._default_source,
+            ),
+        )
+
     def __repr__(self) -> str:
         return f"WorkCalendar({self.name!r}, table {self.first_year}..{self.last_year})"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.derive import CaseFacts
 from engine.expr_eval import holds, resolve
@@ -34,7 +34,9 @@ from engine.ir import (
     Ref,
     Truth,
 )
-from engine.rules_durable import DurableMatcher, RuleSpec
+
+if TYPE_CHECKING:
+    from engine.rules_durable import RuleSpec
 
 NO_BAND = -1  # banded lapse whose measure falls outside every band
 FIXED = -2  # lapse graded with a fixed level
@@ -109,10 +111,16 @@ def compile_rules(policy: Policy) -> RuleTable:
                 if band_index == FIXED
                 else f"L{i}.{'nb' if band_index == NO_BAND else band_index}"
             )
-            specs.append(RuleSpec(name, fact_type, None if fact_type == "c" else i, cond))
+            specs.append(_rule_spec(name, fact_type, None if fact_type == "c" else i, cond))
             decode[name] = (i, band_index)
     ordered_case = sorted(case_fields.items(), key=lambda nr: int(nr[0][1:]))
     return RuleTable(field_of, specs, decode, ordered_case, event_fields)
+
+
+def _rule_spec(name: str, fact_type: str, lapse: int | None, cond: Expr | None) -> RuleSpec:
+    from engine.rules_durable import RuleSpec
+
+    return RuleSpec(name, fact_type, lapse, cond)  # type: ignore[arg-type]
 
 
 def _band_conditions(
@@ -186,6 +194,8 @@ class DurableStage:
     """Runs the durable_rules matcher over many cases and decodes its firings into matches."""
 
     def __init__(self, policy: Policy, *, in_process: bool = False) -> None:
+        from engine.rules_durable import DurableMatcher
+
         self.table = compile_rules(policy)
         self._matcher = DurableMatcher(self.table.specs, self.table.field_of, in_process=in_process)
 

@@ -22,6 +22,7 @@ from engine.derive import derive_case
 from engine.loader_csv import load_exports
 
 ROOT = Path(__file__).resolve().parents[2]
+ENGINE: list[str] = ["--engine", __import__("os").environ.get("WENZE_BDD_ENGINE", "durable")]
 SAMPLE = ROOT / "fixtures" / "sample" / "licensing_sample.csv"
 
 
@@ -52,7 +53,7 @@ def _audit(ctx: dict[str, Any], as_of: str) -> None:
     out_json = ctx["tmp"] / f"out{n}.json"
     out, err = io.StringIO(), io.StringIO()
     code = run_audit([ctx["export"], "--policy", ctx["policy"], "--as-of", as_of,
-                      "--db", f"sqlite:///{ctx['tmp'] / 'wenze.db'}", "--json", str(out_json)], out, err)
+                      "--db", f"sqlite:///{ctx['tmp'] / 'wenze.db'}", "--json", str(out_json), *ENGINE], out, err)
     assert code == 0, err.getvalue()
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     ctx["runs"].append({"doc": doc, "bytes": out_json.read_bytes(), "stdout": out.getvalue()})

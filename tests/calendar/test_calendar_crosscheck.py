@@ -9,7 +9,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 import holidays
 import pytest
 
@@ -42,7 +42,7 @@ def test_every_day_2004_2026_matches_chinesecalendar_except_documented_correctio
 
 def test_every_day_2024_2026_matches_holidays_package() -> None:
     cal = load_cn_calendar()
-    cn = holidays.China(years=range(2024, 2027))
+    cn = holidays.country_holidays("CN", years=range(2024, 2027))
     days = _days(date(2024, 1, 1), date(2026, 12, 31))
     assert [d for d in days if cal.is_workday(d) != cn.is_working_day(d)] == []
 
@@ -51,7 +51,7 @@ def test_every_day_2004_2026_matches_holidays_package() -> None:
     # Wider than required: the holidays package agrees on every day, including the
     # 2005-12-31 make-up day that chinesecalendar lacks -- an independent second source.
     cal = load_cn_calendar()
-    cn = holidays.China(years=range(2004, 2027))
+    cn = holidays.country_holidays("CN", years=range(2004, 2027))
     assert [d for d in ALL_DAYS if cal.is_workday(d) != cn.is_working_day(d)] == []
 
 

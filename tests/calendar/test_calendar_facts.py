@@ -172,4 +172,4 @@ def test_calendar_is_immutable_and_cached() -> None:
     with pytest.raises(AttributeError):
         CAL.first_year = 2000
     with pytest.raises(AttributeError):
-        CAL.brand_new = 1  # type: ignore[attr-defined]
+        CAL.brand_new = 1

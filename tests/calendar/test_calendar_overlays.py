@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import holidays
@@ -44,7 +45,7 @@ def test_overlay_rejects_a_day_both_rest_and_work() -> None:
 
 
 def test_foreign_calendar_weekends_plus_listed_holidays() -> None:
-    it = holidays.Italy(years=range(2024, 2027))
+    it = holidays.country_holidays("IT", years=range(2024, 2027))
     cal = WorkCalendar.weekends_plus(it, "Italia", 2024, 2026, source="holidays.Italy")
     assert not cal.is_workday(D("2025-04-25"))  # Festa della Liberazione (Friday)
     assert cal.status(D("2025-04-25")).holiday == it.get(D("2025-04-25"))
@@ -62,3 +63,14 @@ def test_foreign_calendar_from_plain_dates() -> None:
     assert nl.status(D("2025-04-28")).holiday == "Nederland"
     assert nl.workdays_between(D("2025-04-25"), D("2025-04-29")) == 1
     assert nl.working_days_in_year(2025) == 261 - 1
+
+
+def test_calendars_pickle_compactly_for_worker_processes() -> None:
+    local = CN.with_overrides([D("2026-03-10")], [], "地方假日")
+    for cal in (CN, local):
+        blob = pickle.dumps(cal)
+        assert len(blob) < 100_000
+        back = pickle.loads(blob)
+        assert back.name == cal.name and back.source_of(2026) == cal.source_of(2026)
+        assert back.add_workdays(D("2026-03-09"), 20) == cal.add_workdays(D("2026-03-09"), 20)
+        assert back.status(D("2026-03-10")) == cal.status(D("2026-03-10"))
