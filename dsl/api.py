@@ -83,6 +83,6 @@ def render_file_diagnostics(diags: Sequence[Diagnostic]) -> str:
     """Render diagnostics with the source lines they point at, read from their files."""
     sources: dict[str, str] = {}
     for name in {d.file for d in diags}:
-        with contextlib.suppress(OSError):
-            sources[name] = Path(name).read_text(encoding="utf-8", errors="replace")
+        with contextlib.suppress(OSError, ValueError):  # unreadable: no source lines
+            sources[name] = Path(name).read_text(encoding="utf-8")
     return render_all(diags, sources)

@@ -1,13 +1,16 @@
 """The policy AST: what the parser builds and the checker and compiler read.
 
-In: nothing (data definitions only). Out: frozen dataclasses, one per construct of the
-language (docs/policy-language.md). Every node keeps the `Span` of its text; spans are
-excluded from equality so that two texts with the same meaning give equal trees.
-Names are `Ident`s (text + span) so that diagnostics can point at the exact word.
+In: nothing (data definitions, plus a few pure tree helpers at the end). Out: frozen
+dataclasses, one per construct of the language (docs/policy-language.md). Every node
+keeps the `Span` of its text; spans are excluded from equality so that two texts with
+the same meaning give equal trees. Names are `Ident`s (text + span) so that diagnostics
+can point at the exact word.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -349,3 +352,63 @@ class PolicyFile:
     items: tuple[Item, ...]
     file: str = field(default="", compare=False)
     text_sha256: str = field(default="", compare=False)
+
+
+# ----------------------------------------------------------------- tree helpers
+
+
+def declared_name(d: ActivityDecl | ClockDecl | LadderDecl | LapseDecl) -> Ident:
+    return d.id if isinstance(d, LapseDecl) else d.name
+
+
+def ref_text(ref: RefNode) -> str:
+    """A ref as the drafter wrote it (modulo spacing)."""
+    match ref:
+        case PropRef():
+            return f"{ref.owner.text}.{ref.prop.text}"
+        case CaseRef():
+            return f"case.{ref.name.text}"
+        case CountRef():
+            return f"count {ref.activity.text}"
+        case IndexRef():
+            return "index"
+        case NameRef():
+            return ref.name.text
+
+
+def literal_text(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
+
+
+def clocks_read(c: CondNode) -> Iterator[Ident]:
+    """The `CLOCK` of every `CLOCK.PROP` a condition reads, in the order written."""
+    match c:
+        case OrNode(operands=ops) | AndNode(operands=ops):
+            for o in ops:
+                yield from clocks_read(o)
+        case NotNode(operand=o):
+            yield from clocks_read(o)
+        case TruthNode(ref=PropRef(owner=owner)):
+            yield owner
+        case CompareNode(left=left, right=right):
+            for side in (left, right):
+                if isinstance(side, PropRef):
+                    yield side.owner
+
+
+def activities_named(stmt: ClockStmt | LapseStmt) -> tuple[Ident, ...]:
+    """Activities a statement names outside its conditions."""
+    match stmt:
+        case StartStmt(activity=act) | ForEachStmt(activity=act):
+            return (act,)
+        case StopStmt(activities=acts):
+            return acts
+        case SuspendStmt(start=a, end=b):
+            return (a, b)
+        case LimitStmt(extensions=exts):
+            return tuple(e.activity for e in exts)
+        case ResponsibleStmt(subject=ActorOf(activity=act)):
+            return (act,)
+    return ()

@@ -13,7 +13,6 @@ lapse categories) are registries here, so that adding a value is one line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -41,6 +40,7 @@ _KIND_WORDS: dict[Kind, str] = {"bool": "a yes/no fact", "int": "a number", "tex
 _ORDERING = frozenset({"<", "<=", ">", ">="})
 DEFAULT_LIMIT = 50
 _T = TypeVar("_T")
+_D = TypeVar("_D", ast.ActivityDecl, ast.ClockDecl, ast.LadderDecl, ast.LapseDecl)
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,18 @@ class Scope:
 
 
 def _symbols(tree: ast.PolicyFile) -> Symbols:
-    acts: dict[str, ast.ActivityDecl] = {}
-    clocks: dict[str, ast.ClockDecl] = {}
-    ladders: dict[str, ast.LadderDecl] = {}
-    lapses: dict[str, ast.LapseDecl] = {}
-    for item in tree.items:
-        match item:
-            case ast.ActivityDecl():
-                acts.setdefault(item.name.text, item)
-            case ast.ClockDecl():
-                clocks.setdefault(item.name.text, item)
-            case ast.LadderDecl():
-                ladders.setdefault(item.name.text, item)
-            case ast.LapseDecl():
-                lapses.setdefault(item.id.text, item)
-    return Symbols(acts, clocks, ladders, lapses)
+    def first(decls: list[_D]) -> dict[str, _D]:
+        out: dict[str, _D] = {}
+        for d in decls:
+            out.setdefault(ast.declared_name(d).text, d)
+        return out
+
+    return Symbols(
+        first(_of(tree, ast.ActivityDecl)),
+        first(_of(tree, ast.ClockDecl)),
+        first(_of(tree, ast.LadderDecl)),
+        first(_of(tree, ast.LapseDecl)),
+    )
 
 
 def _of(tree: ast.PolicyFile, kind: type[_T]) -> list[_T]:
@@ -120,30 +117,10 @@ def _clock(ctx: _Ctx, name: ast.Ident) -> Iterator[Diagnostic]:
         yield diag("N206", f"unknown clock '{name.text}'", ctx.file, name.span, hint=hint)
 
 
-def ref_text(ref: ast.RefNode) -> str:
-    match ref:
-        case ast.PropRef():
-            return f"{ref.owner.text}.{ref.prop.text}"
-        case ast.CaseRef():
-            return f"case.{ref.name.text}"
-        case ast.CountRef():
-            return f"count {ref.activity.text}"
-        case ast.IndexRef():
-            return "index"
-        case ast.NameRef():
-            return ref.name.text
-
-
 def _literal_kind(value: str | int | bool) -> Kind:
     if isinstance(value, bool):
         return "bool"
     return "int" if isinstance(value, int) else "text"
-
-
-def _literal_text(value: str | int | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
 
 
 # ------------------------------------------------------------ conditions, types
@@ -160,6 +137,7 @@ def ref_kind(ctx: _Ctx, ref: ast.RefNode, scope: Scope, out: list[Diagnostic]) -
             p = CLOCK_PROPERTIES.get(prop.text)
             if p is None:
                 hint = did_you_mean(prop.text, CLOCK_PROPERTIES)
+                hint = hint or "a clock has: " + ", ".join(CLOCK_PROPERTIES)
                 msg = f"a clock has no property '{prop.text}'"
                 out.append(diag("N209", msg, ctx.file, prop.span, hint=hint))
                 return None
@@ -205,7 +183,7 @@ def check_cond(ctx: _Ctx, c: ast.CondNode, scope: Scope, out: list[Diagnostic]) 
         case ast.TruthNode(ref=ref):
             kind = ref_kind(ctx, ref, scope, out)
             if kind is not None and kind != "bool":
-                shown = ref_text(ref)
+                shown = ast.ref_text(ref)
                 hint = (
                     f"compare it, e.g. '{shown} >= 1'"
                     if kind == "int"
@@ -236,29 +214,13 @@ def _check_compare(ctx: _Ctx, c: ast.CompareNode, scope: Scope, out: list[Diagno
     lit_kind = _literal_kind(lit.value)
     if kind != lit_kind:
         msg = (
-            f"'{ref_text(ref)}' is {_KIND_WORDS[kind]} but {_literal_text(lit.value)} "
+            f"'{ast.ref_text(ref)}' is {_KIND_WORDS[kind]} but {ast.literal_text(lit.value)} "
             f"is {_KIND_WORDS[lit_kind]}"
         )
         out.append(diag("T301", msg, ctx.file, c.span))
     elif c.op in _ORDERING and kind != "int":
-        msg = f"'{c.op}' compares numbers, but '{ref_text(ref)}' is {_KIND_WORDS[kind]}"
+        msg = f"'{c.op}' compares numbers, but '{ast.ref_text(ref)}' is {_KIND_WORDS[kind]}"
         out.append(diag("T302", msg, ctx.file, c.span, hint="use '==' or '!='"))
-
-
-def cond_clocks(c: ast.CondNode) -> Iterator[ast.Ident]:
-    """Clock names a condition reads, in the order written."""
-    match c:
-        case ast.OrNode(operands=ops) | ast.AndNode(operands=ops):
-            for o in ops:
-                yield from cond_clocks(o)
-        case ast.NotNode(operand=o):
-            yield from cond_clocks(o)
-        case ast.TruthNode(ref=ast.PropRef(owner=owner)):
-            yield owner
-        case ast.CompareNode(left=left, right=right):
-            for side in (left, right):
-                if isinstance(side, ast.PropRef):
-                    yield side.owner
 
 
 def lapse_scope(lapse: ast.LapseDecl) -> Scope:
@@ -298,21 +260,21 @@ def _header(ctx: _Ctx) -> Iterator[Diagnostic]:
         yield diag("W901", "the policy cites no legal source", ctx.file, at, hint=hint)
 
 
+_DUPLICATE_CODES = {
+    ast.ActivityDecl: ("activity", "N202"),
+    ast.ClockDecl: ("clock", "N203"),
+    ast.LapseDecl: ("lapse", "N204"),
+    ast.LadderDecl: ("ladder", "N205"),
+}
+
+
 def _declarations(ctx: _Ctx) -> Iterator[Diagnostic]:
     seen: dict[tuple[str, str], ast.Ident] = {}
     for item in ctx.tree.items:
-        match item:
-            case ast.ActivityDecl(name=name):
-                key, code = ("activity", name), "N202"
-            case ast.ClockDecl(name=name):
-                key, code = ("clock", name), "N203"
-            case ast.LapseDecl(id=name):
-                key, code = ("lapse", name), "N204"
-            case ast.LadderDecl(name=name):
-                key, code = ("ladder", name), "N205"
-            case _:
-                continue
-        what, ident = key
+        if not isinstance(item, ast.ActivityDecl | ast.ClockDecl | ast.LapseDecl | ast.LadderDecl):
+            continue
+        what, code = _DUPLICATE_CODES[type(item)]
+        ident = ast.declared_name(item)
         first = seen.setdefault((what, ident.text), ident)
         if first is not ident:
             note = related("first declared here", ctx.file, first.span)
@@ -336,35 +298,10 @@ def _activity_refs(ctx: _Ctx) -> Iterator[Diagnostic]:
     for custody in _of(ctx.tree, ast.CustodyDecl):
         for name in custody.activities:
             yield from _activity(ctx, name, "custody")
-    for clock in _of(ctx.tree, ast.ClockDecl):
-        for s in clock.body:
-            match s:
-                case ast.StartStmt() | ast.StopStmt() | ast.SuspendStmt():
-                    yield from _stmt_activities(ctx, s)
-                case ast.LimitStmt(extensions=exts):
-                    for e in exts:
-                        yield from _activity(ctx, e.activity)
-    for lapse in _of(ctx.tree, ast.LapseDecl):
-        for ls in lapse.body:
-            match ls:
-                case ast.ForEachStmt(activity=act):
-                    yield from _activity(ctx, act)
-                case ast.ResponsibleStmt(subject=ast.ActorOf(activity=act)):
-                    yield from _activity(ctx, act)
-
-
-def _stmt_activities(
-    ctx: _Ctx, s: ast.StartStmt | ast.StopStmt | ast.SuspendStmt
-) -> Iterator[Diagnostic]:
-    match s:
-        case ast.StartStmt(activity=act):
-            names: tuple[ast.Ident, ...] = (act,)
-        case ast.StopStmt(activities=acts):
-            names = acts
-        case ast.SuspendStmt(start=a, end=b):
-            names = (a, b)
-    for name in names:
-        yield from _activity(ctx, name)
+    for decl in _of(ctx.tree, ast.ClockDecl) + _of(ctx.tree, ast.LapseDecl):
+        for stmt in decl.body:
+            for name in ast.activities_named(stmt):
+                yield from _activity(ctx, name)
 
 
 def _amount(ctx: _Ctx, n: int, span: ast.Span, what: str) -> Iterator[Diagnostic]:
@@ -414,7 +351,7 @@ def _clock_order(ctx: _Ctx) -> Iterator[Diagnostic]:
             continue  # a duplicate: N203 already says so
         conds = [s.when for s in clock.body if isinstance(s, ast.StartStmt | ast.LimitStmt)]
         for cond in conds:
-            for read in cond_clocks(cond) if cond is not None else ():
+            for read in ast.clocks_read(cond) if cond is not None else ():
                 other = order.get(read.text)
                 if other is None:
                     continue  # unknown clock: reported by `_conditions`
@@ -526,7 +463,7 @@ def _grade(ctx: _Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
         kind = ref_kind(ctx, g.measure, scope, out)
         yield from out
         if kind is not None and kind != "int":
-            msg = f"grades go by a number, but '{ref_text(g.measure)}' is {_KIND_WORDS[kind]}"
+            msg = f"grades go by a number, but '{ast.ref_text(g.measure)}' is {_KIND_WORDS[kind]}"
             yield diag("G504", msg, ctx.file, g.measure.span)
         if not g.bands:
             msg = "'grade … by' lists no bands"
@@ -540,7 +477,7 @@ def _grade(ctx: _Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
     named = [g.fixed] if g.fixed is not None else [b.level for b in g.bands]
     for level in named if ladder is not None else []:
         if level.text not in levels:
-            note = related(f"ladder '{g.ladder.text}'", ctx.file, ladder.name.span)  # type: ignore[union-attr]
+            note = related(f"ladder '{g.ladder.text}'", ctx.file, g.ladder.span)
             msg = f"'{level.text}' is not a level of ladder '{g.ladder.text}'"
             hint = did_you_mean(level.text, levels)
             yield diag("N208", msg, ctx.file, level.span, related=[note], hint=hint)
@@ -553,6 +490,7 @@ def _bands(ctx: _Ctx, bands: tuple[ast.BandNode, ...], levels: list[str]) -> Ite
         if band.high is not None and band.high < band.low:
             msg = f"band {band.low}..{band.high} ends below its start"
             yield diag("G503", msg, ctx.file, band.span)
+            continue  # its neighbours are compared to each other, not to it
         if prev is not None:
             yield from _band_pair(ctx, prev, band, levels)
         prev = band
@@ -562,10 +500,13 @@ def _band_pair(
     ctx: _Ctx, prev: ast.BandNode, band: ast.BandNode, levels: list[str]
 ) -> Iterator[Diagnostic]:
     note = related("the band before", ctx.file, prev.span)
-    if prev.high is None or band.low <= prev.high:
-        upto = "and up" if prev.high is None else f"up to {prev.high}"
-        msg = f"this band overlaps the band before, which already covers {upto}"
-        hint = "" if prev.high is None else f"start this band at {prev.high + 1}"
+    if prev.high is None:
+        msg = f"this band overlaps the band before: '{prev.low}..' covers every larger value"
+        hint = "give the band before an upper end, or remove this band"
+        yield diag("G501", msg, ctx.file, band.span, related=[note], hint=hint)
+    elif band.low <= prev.high:
+        msg = f"this band overlaps the band before, which covers up to {prev.high}"
+        hint = f"start this band at {prev.high + 1}"
         yield diag("G501", msg, ctx.file, band.span, related=[note], hint=hint)
     elif band.low > prev.high + 1:
         gap = f"{prev.high + 1}" + ("" if band.low == prev.high + 2 else f"..{band.low - 1}")

@@ -14,7 +14,6 @@ from dsl.checker import (
     RESPONSIBILITIES,
     UNITS,
     CheckedPolicy,
-    cond_clocks,
 )
 from engine import ir
 
@@ -178,7 +177,7 @@ def _anchor(grading: ir.Grading, holder_clock: str, cond: ast.CondNode | None) -
         return grading.measure.clock
     if holder_clock:
         return holder_clock
-    first = next(cond_clocks(cond), None) if cond is not None else None
+    first = next(ast.clocks_read(cond), None) if cond is not None else None
     return first.text if first is not None else ""
 
 

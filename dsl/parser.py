@@ -21,7 +21,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, diag, did_you_mean, related
+from dsl.diagnostics import Diagnostic, diag, did_you_mean
 
 # Words that begin a statement: meeting one where a line should have ended means two
 # statements were written on one line.
@@ -169,15 +169,9 @@ def _bad_token(e: UnexpectedToken, text: str, file: str) -> Diagnostic:
     if tok.type == "$END":
         opened = _unclosed_brace(text)
         if opened is not None and "RBRACE" in expected:
-            note = related("this '{' is not closed", file, opened)
-            return diag(
-                "P103",
-                "the file ends inside a block",
-                file,
-                opened,
-                related=[note],
-                hint="add the closing '}' on a line of its own",
-            )
+            msg = "this '{' is never closed: the file ends inside its block"
+            hint = "add the closing '}' on a line of its own"
+            return diag("P103", msg, file, opened, hint=hint)
         return diag("P102", f"the file ends too early; expected {listing}", file, span)
     if "_NL" in expected and tok.value in _STATEMENT_WORDS:
         return diag(

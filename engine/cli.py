@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from engine.exit_codes import Exit
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return Exit.INTERNAL
 
 
-def _verbs() -> dict[str, object]:
+def _verbs() -> dict[str, Callable[[list[str], TextIO, TextIO], int]]:
     from engine.calendar_cmd import run_calendar
     from engine.cli_audit import run_audit, run_check, run_report
 

@@ -135,8 +135,8 @@ def _finding(facts: CaseFacts, cand: Candidate, lapse: Lapse, band: int, policy:
                         )
                     )
     custody = frozenset(policy.custody) if policy.custody else None
-    subjects = [_subject(facts, rule, cand, trail, custody) for rule in lapse.subjects]
-    subjects = [s for s in subjects if s is not None] or [_unattributed(history, ev, trail)]
+    resolved = [_subject(facts, rule, cand, trail, custody) for rule in lapse.subjects]
+    subjects = [s for s in resolved if s is not None] or [_unattributed(history, ev, trail)]
     grade = _grade(lapse, band, cand, trail)
     anchor = _anchor(anchor_clock, ev)
     if anchor_clock is not None and anchor_clock.provisional:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Table,
     ForeignKey,
     Integer,
     String,
@@ -108,6 +109,12 @@ def open_store(url: str) -> Engine:
 BATCH = 2000
 
 
+def _table(model: type[Base]) -> Table:
+    t = model.__table__
+    assert isinstance(t, Table)
+    return t
+
+
 def save_run(
     engine: Engine,
     run: RunRecord,
@@ -132,12 +139,12 @@ def save_run(
         rows = [_finding_row(f) for f in findings]
         for i in range(0, len(rows), BATCH):
             _upsert_findings(s, rows[i : i + BATCH])
-            s.execute(RunFindingRow.__table__.insert(),
+            s.execute(_table(RunFindingRow).insert(),
                       [{"run_id": rid, "finding_id": r["id"]} for r in rows[i : i + BATCH]])
         drows = [{"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}
                  for c, f, ln, fl, m in defects]
         for i in range(0, len(drows), BATCH):
-            s.execute(DefectRow.__table__.insert(), drows[i : i + BATCH])
+            s.execute(_table(DefectRow).insert(), drows[i : i + BATCH])
     return rid
 
 
@@ -161,7 +168,7 @@ def _upsert_findings(s: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = s.get_bind().dialect.name
-    table = FindingRow.__table__
+    table = _table(FindingRow)
     update_cols = ("policy_id", "lapse", "case_id", "person", "grade", "anchor", "payload")
     if dialect in ("sqlite", "postgresql"):
         ins = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(rows)

@@ -1,0 +1,77 @@
+"""The store on SQLite and PostgreSQL: idempotent re-runs, review status kept, runs found."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.orm import Session
+
+from engine.store import FindingRow, RunRecord, load_run_findings, open_store, resolve_run, save_run
+
+PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def _finding(fid: str, case: str, grade: str = "提醒谈话") -> dict:
+    return {"id": fid, "case_id": case, "lapse": "decision_late", "grade": grade, "anchor": "2025-03-31",
+            "subjects": [{"person": "S01", "responsibility": "直接责任"}],
+            "policy": {"id": "licensing", "version": "2019-04-23", "source": "行政许可法"}}
+
+
+def _run(as_of: str = "2026-11-20") -> RunRecord:
+    return RunRecord(["licensing@2019-04-23"], "p" * 64, "i" * 64, as_of, "0.1.0", ["x.csv"], {"cases": 2})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'w.db'}"
+        return
+    name = f"wenze_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server absent on a developer machine
+        if os.environ.get("WENZE_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_rerun_is_idempotent_and_keeps_review_status(url: str) -> None:
+    engine = open_store(url)
+    findings = [_finding("a1", "C1"), _finding("b2", "C2")]
+    rid = save_run(engine, _run(), findings, [("bad_time", "x.csv", 4, "time", "not a time")])
+    with Session(engine) as s, s.begin():
+        s.execute(update(FindingRow).where(FindingRow.id == "a1").values(review_status="confirmed"))
+    rid2 = save_run(engine, _run(), [_finding("a1", "C1", grade="批评教育"), _finding("b2", "C2")])
+    assert rid == rid2
+    with Session(engine) as s:
+        rows = {r.id: r for r in s.scalars(select(FindingRow))}
+    assert set(rows) == {"a1", "b2"}
+    assert rows["a1"].review_status == "confirmed" and rows["a1"].grade == "批评教育"
+    got = load_run_findings(engine, rid)
+    assert [f["id"] for f in got] == ["a1", "b2"] and got[0]["review_status"] == "confirmed"
+    engine.dispose()
+
+
+def test_runs_are_found_by_id_prefix_and_latest(url: str) -> None:
+    engine = open_store(url)
+    r1 = save_run(engine, _run("2026-01-01"), [_finding("a1", "C1")])
+    r2 = save_run(engine, _run("2026-02-01"), [_finding("a1", "C1"), _finding("c3", "C3")])
+    assert r1 != r2
+    latest = resolve_run(engine, "latest")
+    assert latest is not None and latest.id == r2
+    found = resolve_run(engine, r1[:8])
+    assert found is not None and found.id == r1
+    assert resolve_run(engine, "zzzz") is None
+    assert [f["id"] for f in load_run_findings(engine, r1)] == ["a1"]
+    engine.dispose()
