@@ -215,7 +215,6 @@ class ExtendStmt:
     max_times: int
     activity: Ident
     role: Ident
-    before_deadline: bool
     span: Span = field(default=NO_SPAN, compare=False)
 
 

@@ -249,9 +249,10 @@ def _header(ctx: _Ctx) -> Iterator[Diagnostic]:
             note = related(f"the first '{word}' line", ctx.file, spans[0])
             msg = f"'{word}' is written twice"
             yield diag("S402", msg, ctx.file, extra, related=[note])
-    at = policies[0].id.span if policies else None
-    if not policies:
+    if not policies:  # an empty or headless file: say only that
         yield diag("S401", 'the file has no `policy ID "title"` line', ctx.file, None)
+        return
+    at = policies[0].id.span
     if not versions:
         hint = 'add: version "V" effective YYYY-MM-DD'
         yield diag("S403", "the policy has no version", ctx.file, at, hint=hint)
@@ -469,19 +470,19 @@ def _grade(ctx: _Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
             msg = "'grade … by' lists no bands"
             yield diag("G505", msg, ctx.file, g.span, hint="add lines like '1..5 LEVEL'")
     ladder = ctx.sym.ladders.get(g.ladder.text)
+    levels = [lv.text for lv in ladder.levels] if ladder is not None else []
+    yield from _bands(ctx, g.bands, levels)
     if ladder is None:
         hint = did_you_mean(g.ladder.text, ctx.sym.ladders)
         msg = f"unknown ladder '{g.ladder.text}'"
         yield diag("N207", msg, ctx.file, g.ladder.span, hint=hint)
-    levels = [lv.text for lv in ladder.levels] if ladder is not None else []
-    named = [g.fixed] if g.fixed is not None else [b.level for b in g.bands]
-    for level in named if ladder is not None else []:
+        return
+    note = related(f"ladder '{ladder.name.text}' is declared here", ctx.file, ladder.name.span)
+    for level in [g.fixed] if g.fixed is not None else [b.level for b in g.bands]:
         if level.text not in levels:
-            note = related(f"ladder '{g.ladder.text}'", ctx.file, g.ladder.span)
             msg = f"'{level.text}' is not a level of ladder '{g.ladder.text}'"
             hint = did_you_mean(level.text, levels)
             yield diag("N208", msg, ctx.file, level.span, related=[note], hint=hint)
-    yield from _bands(ctx, g.bands, levels)
 
 
 def _bands(ctx: _Ctx, bands: tuple[ast.BandNode, ...], levels: list[str]) -> Iterator[Diagnostic]:

@@ -95,6 +95,14 @@ CODES: tuple[CodeInfo, ...] = (
         "activity 收件 收到申请材料",
         'activity 收件 "收到申请材料"',
     ),
+    _c(
+        "P109",
+        "a condition nested too deeply",
+        "Conditions may nest up to 64 levels of `not` and parentheses; a rule that "
+        "needs more is better split.",
+        "when not not not … not 许可决定时限.met",
+        "when not 许可决定时限.met",
+    ),
     # ------------------------------------------------------------------ N2xx names
     _c(
         "N201",
@@ -447,7 +455,8 @@ def render_markdown() -> str:
         "each with a short example of the mistake and of the fix. Errors stop a policy",
         "from being used; warnings do not. Codes never change meaning.",
         "",
-        "<!-- Generated from dsl/codes.py by `python -m dsl.codes`; do not edit by hand. -->",
+        "<!-- Generated from dsl/codes.py; do not edit by hand. Regenerate with",
+        "     WENZE_REGEN_GOLDEN=1 pytest tests/dsl/test_dsl_docs.py -->",
         "",
         "| code | severity | meaning |",
         "|---|---|---|",
@@ -473,7 +482,3 @@ def render_markdown() -> str:
             "```",
         ]
     return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    print(render_markdown(), end="")

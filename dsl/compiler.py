@@ -104,7 +104,7 @@ class _Compiler:
                 e.activity.text,
                 e.role.text,
                 self.at(e.span),
-                e.before_deadline,
+                before_deadline=True,  # the grammar requires `before deadline`
             )
             for e in s.extensions
         )

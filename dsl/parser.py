@@ -43,6 +43,9 @@ _TERMINAL_WORDS = {
     "_NL": "the end of the line",
     "$END": "the end of the file",
 }
+# Conditions deeper than this are refused: the tree walks of the later stages recurse,
+# and no rule read aloud nests this deep.
+MAX_NESTING = 64
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
@@ -160,10 +163,29 @@ def _token_span(tok: Any) -> ast.Span:
     return ast.Span(line, col, end_line or line, end_col or col + 1)
 
 
+def _wanted_name(e: UnexpectedToken) -> str:
+    """What kind of name the parser wants, judged by the words just before: `limit 20 ?`
+    wants a unit, `count ?` an activity, `1..3 ?` a level."""
+    state = getattr(e.interactive_parser, "parser_state", None)
+    stack = getattr(state, "value_stack", [])[-2:]
+    words = [str(getattr(v, "value", "")) for v in stack]
+    last = words[-1] if words else ""
+    before = words[-2] if len(words) > 1 else ""
+    if last.isdigit() and before in ("limit", "extend"):
+        return "a unit (workdays or days)"
+    if last in ("count", "exists", "absent", "each", "first", "last"):
+        return "an activity name"
+    if last in ("fixed", "..") or (last.isdigit() and before == ".."):
+        return "a level of the ladder"
+    return "a ladder name" if last == "grade" else _TERMINAL_WORDS["NAME"]
+
+
 def _bad_token(e: UnexpectedToken, text: str, file: str) -> Diagnostic:
     tok = e.token
     expected: set[str] = set(e.accepts or e.expected)
     wanted = sorted({_describe_terminal(n) for n in expected})
+    if expected == {"NAME"}:
+        wanted = [_wanted_name(e)]
     listing = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " or " + wanted[-1]
     span = _token_span(tok)
     if tok.type == "$END":
@@ -194,6 +216,8 @@ def _bad_token(e: UnexpectedToken, text: str, file: str) -> Diagnostic:
         hint = f"write the date without quotes: {tok.value.strip(chr(34))}"
     elif tok.type == "NAME":
         hint = did_you_mean(tok.value, filter(None, map(_keyword, expected)))
+    if tok.type == "_NL":
+        return diag("P102", f"the line ends too early; expected {listing}", file, span, hint=hint)
     found = _describe_token(tok)
     return diag("P102", f"unexpected {found}; expected {listing}", file, span, hint=hint)
 
@@ -246,6 +270,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.diags: list[Diagnostic] = []
+        self.depth = 0  # of the condition being built; see MAX_NESTING
 
     # -------------------------------------------------------------- leaves
     def text(self, tok: Any) -> ast.Text:
@@ -341,7 +366,6 @@ class _Builder:
             int(str(c[2])),
             _ident(c[3]),
             _ident(c[4]),
-            c[5] is not None,
             _span(t),
         )
 
@@ -384,7 +408,21 @@ class _Builder:
         return None if t is None else self.cond(t)
 
     def cond(self, t: Any) -> ast.CondNode:
-        c, sp = t.children, _span(t)
+        sp = _span(t)
+        if self.depth >= MAX_NESTING:
+            msg = f"this condition is nested more than {MAX_NESTING} levels deep"
+            hint = "split it, or drop doubled 'not'"
+            if not any(d.code == "P109" for d in self.diags):
+                self.diags.append(diag("P109", msg, self.file, sp, hint=hint))
+            return ast.ExistsNode(ast.Ident("", sp), False, sp)
+        self.depth += 1
+        try:
+            return self._cond(t, sp)
+        finally:
+            self.depth -= 1
+
+    def _cond(self, t: Any, sp: ast.Span) -> ast.CondNode:
+        c = t.children
         match t.data:
             case "or_cond":
                 return ast.OrNode(tuple(self.cond(x) for x in c), sp)
