@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--engine", choices=("durable", "python"), default="durable")
@@ -38,8 +40,21 @@ def main() -> int:
     if db.exists():
         db.unlink()
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fixtures.generate", "--cases", str(ns.cases), "--seed", str(ns.seed),
-                    "--out", str(export)], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fixtures.generate",
+            "--cases",
+            str(ns.cases),
+            "--seed",
+            str(ns.seed),
+            "--out",
+            str(export),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     gen_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -47,8 +62,22 @@ def main() -> int:
         rows = sum(1 for _ in csv.reader(f)) - 1
     base_s = time.perf_counter() - t0
 
-    cmd = [sys.executable, "-m", "engine.cli", "audit", str(export), "--policy", "policies/licensing",
-           "--as-of", "2026-11-20", "--db", f"sqlite:///{db}", "--engine", ns.engine, "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "audit",
+        str(export),
+        "--policy",
+        "policies/licensing",
+        "--as-of",
+        "2026-11-20",
+        "--db",
+        f"sqlite:///{db}",
+        "--engine",
+        ns.engine,
+        "--quiet",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     audit_s = time.perf_counter() - t0
@@ -60,11 +89,15 @@ def main() -> int:
     print(f"events                {rows:,}")
     print(f"generate              {gen_s:.1f} s")
     print(f"baseline csv.reader   {base_s:.2f} s  ({rows / base_s:,.0f} rows/s)")
-    print(f"wenze audit ({ns.engine})  {audit_s:.2f} s  ({rows / audit_s:,.0f} events/s end to end)")
+    print(
+        f"wenze audit ({ns.engine})  {audit_s:.2f} s  ({rows / audit_s:,.0f} events/s end to end)"
+    )
     print(f"ratio audit/baseline  {audit_s / base_s:.1f}x")
     print(f"peak RSS (largest child process) {peak_kib / 1024:,.0f} MiB")
-    print(f"target: >= 100,000 events/s, peak RSS <= 1024 MiB -> "
-          f"{'MET' if rows / audit_s >= 100_000 and peak_kib <= 1024 * 1024 else 'NOT MET'}")
+    print(
+        f"target: >= 100,000 events/s, peak RSS <= 1024 MiB -> "
+        f"{'MET' if rows / audit_s >= 100_000 and peak_kib <= 1024 * 1024 else 'NOT MET'}"
+    )
     if not ns.keep:
         for p in (export, db):
             if p.exists():

@@ -30,18 +30,22 @@ def _rate(fn: Callable[[], object], calls: int) -> float:
 
 def test_add_workdays_rate() -> None:
     add = CAL.add_workdays
-    print(f'add_workdays_rate: {_rate(lambda: [add(d, n) for d, n in zip(DAYS, NS, strict=True)], len(DAYS)):,.0f} calls/s')
+    print(
+        f"add_workdays_rate: {_rate(lambda: [add(d, n) for d, n in zip(DAYS, NS, strict=True)], len(DAYS)):,.0f} calls/s"
+    )
 
 
 def test_workday_index_rate() -> None:
     idx = CAL.workday_index
-    print(f'workday_index_rate: {_rate(lambda: [idx(d) for d in DAYS], len(DAYS)):,.0f} calls/s')
+    print(f"workday_index_rate: {_rate(lambda: [idx(d) for d in DAYS], len(DAYS)):,.0f} calls/s")
 
 
 def test_workdays_between_rate() -> None:
     between = CAL.workdays_between
     pairs = list(itertools.pairwise(DAYS))
-    print(f'workdays_between_rate: {_rate(lambda: [between(a, b) for a, b in pairs], len(pairs)):,.0f} calls/s')
+    print(
+        f"workdays_between_rate: {_rate(lambda: [between(a, b) for a, b in pairs], len(pairs)):,.0f} calls/s"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -50,26 +51,60 @@ def audit(
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
     out = AuditOutcome(findings=[])
-    it = iter(histories)
-    durable = DurableStage(policy, in_process=in_process) if stage == "durable" else None
-    try:
-        if durable is not None:
-            durable.__enter__()
-        for chunk in _chunks(it, CHUNK):
-            facts = [derive_case(h, policy, cal, as_of) for h in chunk]
+    chunks = (
+        [derive_case(h, policy, cal, as_of) for h in chunk]
+        for chunk in _chunks(iter(histories), CHUNK)
+    )
+    if stage == "python":
+        for facts in chunks:
             _tally(out, facts)
-            matches = durable.match(facts) if durable is not None else _python_all(facts, policy)
-            if durable is not None:
-                matches = _recover_engine_errors(durable, facts, policy, matches, out)
-            _collect(out, facts, matches, policy)
+            _collect(out, facts, _python_all(facts, policy), policy)
             if progress is not None:
                 progress(out.cases)
-    finally:
-        if durable is not None:
-            out.rule_stage = _stats_dict(durable.stats)
-            durable.__exit__(None, None, None)
+    else:
+        with DurableStage(policy, in_process=in_process) as durable:
+            try:
+                _pipelined(durable, chunks, policy, out, progress)
+            finally:
+                out.rule_stage = _stats_dict(durable.stats)
     out.findings.sort(key=Finding.sort_key)
     return out
+
+
+def _pipelined(
+    durable: DurableStage,
+    chunks: Iterator[list[CaseFacts]],
+    policy: Policy,
+    out: AuditOutcome,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Derive chunk k+1 while the rule worker matches chunk k: the worker is another
+    process, and the thread that feeds it mostly waits on the pipe (GIL released), so the
+    two cores both work."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wenze-match") as pool:
+        pending: tuple[list[CaseFacts], Future[list[Match]]] | None = None
+        for facts in chunks:
+            _tally(out, facts)
+            job = pool.submit(durable.match, facts)
+            if pending is not None:
+                _finish(durable, pending, policy, out, progress)
+            pending = (facts, job)
+        if pending is not None:
+            _finish(durable, pending, policy, out, progress)
+
+
+def _finish(
+    durable: DurableStage,
+    pending: tuple[list[CaseFacts], Future[list[Match]]],
+    policy: Policy,
+    out: AuditOutcome,
+    progress: Callable[[int], None] | None,
+) -> None:
+    facts, job = pending
+    matches = _recover_engine_errors(durable, facts, policy, job.result(), out)
+    _collect(out, facts, matches, policy)
+    if progress is not None:
+        progress(out.cases)
 
 
 def _chunks(it: Iterator[CaseHistory], n: int) -> Iterator[list[CaseHistory]]:
@@ -95,11 +130,17 @@ def _python_all(facts: list[CaseFacts], policy: Policy) -> list[Match]:
 
 
 def _recover_engine_errors(
-    durable: DurableStage, facts: list[CaseFacts], policy: Policy, matches: list[Match], out: AuditOutcome
+    durable: DurableStage,
+    facts: list[CaseFacts],
+    policy: Policy,
+    matches: list[Match],
+    out: AuditOutcome,
 ) -> list[Match]:
     """A case the native rule engine could not process even alone is evaluated by the
     oracle and flagged, so the audit loses nothing (DESIGN.md §7)."""
-    failed = {e for e in getattr(durable.stats, "engine_errors", []) if e not in out.engine_errors}
+    # Only this chunk's cases: the worker may already be reporting on the next chunk.
+    here = {f.history.case_id for f in facts}
+    failed = {e for e in list(getattr(durable.stats, "engine_errors", [])) if e in here}
     if not failed:
         return matches
     out.engine_errors.extend(sorted(failed))
@@ -110,7 +151,9 @@ def _recover_engine_errors(
     return sorted(kept)
 
 
-def _collect(out: AuditOutcome, facts: list[CaseFacts], matches: list[Match], policy: Policy) -> None:
+def _collect(
+    out: AuditOutcome, facts: list[CaseFacts], matches: list[Match], policy: Policy
+) -> None:
     by_case: dict[str, list[Match]] = {}
     for m in matches:
         by_case.setdefault(m.case_id, []).append(m)

@@ -8,6 +8,7 @@ Each verb is a plain function `run_<verb>(args, out, err) -> int` so tests call 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -72,10 +73,8 @@ def _utf8(stream: TextIO) -> None:
     # Chinese labels must render on any terminal; Windows consoles default to a legacy code page.
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             reconfigure(encoding="utf-8")
-        except (ValueError, OSError):
-            pass
 
 
 class ArgParser(argparse.ArgumentParser):

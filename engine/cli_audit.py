@@ -9,10 +9,12 @@ write the JSON findings and print a summary table.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import json
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -22,15 +24,19 @@ from engine.cli import ArgParser, UsageError
 from engine.exit_codes import Exit
 from engine.ir import Policy
 from engine.loader_csv import DEFAULT_ZONE, ExportError, LoadResult, load_exports
-from engine.report import ReportModel, render_json, render_text, summary_rows
+from engine.report import ReportModel, render_json, render_text, summary_rows, write_json
 
 # --------------------------------------------------------------------- check
 
 
 def run_check(args: list[str], out: TextIO, err: TextIO) -> int:
-    p = ArgParser(prog="wenze check", err=err, out=out,
-                  description="Check policy files: syntax, names, types, grading. Prints nothing when clean.",
-                  epilog="example: wenze check policies/licensing")
+    p = ArgParser(
+        prog="wenze check",
+        err=err,
+        out=out,
+        description="Check policy files: syntax, names, types, grading. Prints nothing when clean.",
+        epilog="example: wenze check policies/licensing",
+    )
     p.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail the check (exit 1)")
@@ -40,7 +46,11 @@ def run_check(args: list[str], out: TextIO, err: TextIO) -> int:
         return e.status
     diags = []
     for path in ns.paths:
-        policies, d = _load_policies(path)
+        try:
+            _policies, d = _load_policies(path)
+        except _PathError as e:
+            err.write(f"wenze check: {e}\n")
+            return Exit.USAGE
         diags.extend(d)
     _print_diagnostics(diags, ns.format, out if ns.format == "json" else err)
     if any(d.severity == "error" for d in diags):
@@ -63,7 +73,8 @@ class _PathError(Exception):
 
 
 def _print_diagnostics(diags: list[Any], fmt: str, stream: TextIO) -> None:
-    from dsl.diagnostics import render, render_json as render_diag_json
+    from dsl.diagnostics import render
+    from dsl.diagnostics import render_json as render_diag_json
 
     if fmt == "json":
         stream.write(render_diag_json(diags) + "\n")
@@ -86,23 +97,39 @@ def _print_diagnostics(diags: list[Any], fmt: str, stream: TextIO) -> None:
 
 def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
     p = ArgParser(
-        prog="wenze audit", err=err, out=out,
+        prog="wenze audit",
+        err=err,
+        out=out,
         description="Audit case exports against policies as of a date; store the run and its findings.",
         epilog="example: wenze audit fixtures/sample/licensing_sample.csv --policy policies/licensing "
-               "--as-of 2026-11-20 --json out.json",
+        "--as-of 2026-11-20 --json out.json",
     )
     p.add_argument("exports", nargs="+", help="canonical CSV exports (UTF-8, header row)")
     p.add_argument("--policy", required=True, help="policy file or folder")
-    p.add_argument("--as-of", required=True, type=_parse_date, help="audit date YYYY-MM-DD (end of that day)")
-    p.add_argument("--db", default="sqlite:///wenze.db", help="SQLAlchemy URL of the store (default %(default)s)")
+    p.add_argument(
+        "--as-of", required=True, type=_parse_date, help="audit date YYYY-MM-DD (end of that day)"
+    )
+    p.add_argument(
+        "--db",
+        default="sqlite:///wenze.db",
+        help="SQLAlchemy URL of the store (default %(default)s)",
+    )
     p.add_argument("--json", dest="json_out", help="write the findings document (JSON) here")
     p.add_argument("--strict", action="store_true", help="any data defect stops the audit (exit 2)")
-    p.add_argument("--quarantine", help="CSV for defective rows (default: quarantine.csv beside --json, "
-                                        "else in the current folder; written only when there are any)")
-    p.add_argument("--engine", choices=("durable", "python"), default="durable",
-                   help="rule stage: durable_rules (default) or the plain-Python oracle")
+    p.add_argument(
+        "--quarantine",
+        help="CSV for defective rows (default: quarantine.csv beside --json, "
+        "else in the current folder; written only when there are any)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("durable", "python"),
+        default="durable",
+        help="rule stage: durable_rules (default) or the plain-Python oracle",
+    )
     p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
     p.add_argument("--quiet", action="store_true", help="no progress, no summary table")
+    p.add_argument("--timings", action="store_true", help="print each stage's seconds to stderr")
     return p
 
 
@@ -110,7 +137,9 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise __import__("argparse").ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+        raise __import__("argparse").ArgumentTypeError(
+            f"{text!r} is not a date YYYY-MM-DD"
+        ) from None
 
 
 def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
@@ -118,6 +147,18 @@ def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
         ns = _audit_parser(out, err).parse_args(args)
     except UsageError as e:
         return e.status
+    # The loaded histories and derived facts form millions of small acyclic objects; the
+    # cyclic collector would rescan them over and over (it tripled the audit's time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _audit(ns, out, err)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
     try:
         policies, diags = _load_policies(ns.policy)
     except _PathError as e:
@@ -130,12 +171,19 @@ def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
         return Exit.USAGE
     as_of: date = ns.as_of
     zone = ZoneInfo(DEFAULT_ZONE)
-    as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(microseconds=1)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(
+        microseconds=1
+    )
     vocabulary = frozenset(a for pol in policies for a in pol.activities)
     progress = None if ns.quiet else _Progress(err)
+    ns.clock = _Stopwatch(err if ns.timings else None)
     try:
-        loaded = load_exports(ns.exports, known_activities=vocabulary, as_of_end=as_of_end,
-                              progress=progress.rows if progress else None)
+        loaded = load_exports(
+            ns.exports,
+            known_activities=vocabulary,
+            as_of_end=as_of_end,
+            progress=progress.rows if progress else None,
+        )
     except ExportError as e:
         err.write(f"wenze audit: {e}\n")
         return Exit.USAGE
@@ -152,11 +200,17 @@ def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
         qpath = _write_quarantine(ns, loaded)
         if qpath:
             err.write(f"wenze audit: {loaded.rows_quarantined} row(s) quarantined to {qpath}\n")
+    ns.clock.lap("load")
     return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress)
 
 
 def _evaluate_and_store(
-    ns: Any, policies: list[Policy], loaded: LoadResult, as_of: date, out: TextIO, err: TextIO,
+    ns: Any,
+    policies: list[Policy],
+    loaded: LoadResult,
+    as_of: date,
+    out: TextIO,
+    err: TextIO,
     progress: _Progress | None,
 ) -> int:
     from engine.audit import audit
@@ -170,37 +224,62 @@ def _evaluate_and_store(
     engine_errors: list[str] = []
     rule_stage: dict[str, Any] = {}
     for pol in policies:
-        outcome = audit(loaded.cases.values(), pol, cal, as_of, stage=ns.engine,
-                        progress=progress.cases if progress else None)
+        outcome = audit(
+            loaded.cases.values(),
+            pol,
+            cal,
+            as_of,
+            stage=ns.engine,
+            progress=progress.cases if progress else None,
+        )
         findings.extend(f.as_json() for f in outcome.findings)
         for k, v in outcome.clock_states.items():
             states[k] = states.get(k, 0) + v
         undetermined.extend([pol.id, c, k] for c, k in outcome.undetermined)
         engine_errors.extend(outcome.engine_errors)
-        rule_stage[pol.id] = {k: v for k, v in outcome.rule_stage.items() if k in ("blocks", "facts", "restarts")}
+        rule_stage[pol.id] = {
+            k: v for k, v in outcome.rule_stage.items() if k in ("blocks", "facts", "restarts")
+        }
     findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
+    n_cases, rows_used = len(loaded.cases), loaded.rows_used
+    loaded.cases.clear()  # the histories are no longer needed: free them before storing
     summary = {
-        "cases": len(loaded.cases), "rows_in": loaded.rows_in, "rows_used": loaded.rows_used,
-        "rows_quarantined": loaded.rows_quarantined, "defects": len(loaded.defects),
-        "findings": len(findings), "clock_states": dict(sorted(states.items())),
-        "undetermined_clocks": undetermined, "engine": ns.engine, "engine_errors": engine_errors,
+        "cases": n_cases,
+        "rows_in": loaded.rows_in,
+        "rows_used": rows_used,
+        "rows_quarantined": loaded.rows_quarantined,
+        "defects": len(loaded.defects),
+        "findings": len(findings),
+        "clock_states": dict(sorted(states.items())),
+        "undetermined_clocks": undetermined,
+        "engine": ns.engine,
+        "engine_errors": engine_errors,
     }
     record = RunRecord(
         policy_ids=[f"{p.id}@{p.version}" for p in policies],
-        policy_hash=hashlib.sha256("".join(sorted(p.text_sha256 for p in policies)).encode()).hexdigest(),
-        input_hash=loaded.input_sha256, as_of=as_of.isoformat(), wenze_version=__version__,
-        inputs=list(ns.exports), summary=summary,
+        policy_hash=hashlib.sha256(
+            "".join(sorted(p.text_sha256 for p in policies)).encode()
+        ).hexdigest(),
+        input_hash=loaded.input_sha256,
+        as_of=as_of.isoformat(),
+        wenze_version=__version__,
+        inputs=list(ns.exports),
+        summary=summary,
     )
     engine = open_store(ns.db)
     defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
+    ns.clock.lap("evaluate")
     run_id = save_run(engine, record, findings, defects)
+    ns.clock.lap("store")
     run = _run_dict(run_id, record)
     model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
     if ns.json_out:
-        Path(ns.json_out).write_text(render_json(model), encoding="utf-8")
+        with open(ns.json_out, "w", encoding="utf-8") as f:
+            write_json(model, f)
+        ns.clock.lap("json")
     if not ns.quiet:
         _print_summary(out, run, findings, ns)
-    if loaded.rows_in != loaded.rows_used + loaded.rows_quarantined:  # the identity must hold
+    if loaded.rows_in != rows_used + loaded.rows_quarantined:  # the identity must hold
         err.write("wenze audit: internal error: rows in ≠ used + quarantined\n")
         return Exit.INTERNAL
     return Exit.FAILED if ns.fail_on_findings and findings else Exit.OK
@@ -208,9 +287,14 @@ def _evaluate_and_store(
 
 def _run_dict(run_id: str, record: Any) -> dict[str, Any]:
     return {
-        "id": run_id, "policies": record.policy_ids, "policy_hash": record.policy_hash,
-        "input_hash": record.input_hash, "as_of": record.as_of, "wenze_version": record.wenze_version,
-        "inputs": record.inputs, "summary": record.summary,
+        "id": run_id,
+        "policies": record.policy_ids,
+        "policy_hash": record.policy_hash,
+        "input_hash": record.input_hash,
+        "as_of": record.as_of,
+        "wenze_version": record.wenze_version,
+        "inputs": record.inputs,
+        "summary": record.summary,
     }
 
 
@@ -221,7 +305,9 @@ def _defect_dict(d: tuple[str, str, int, str, str]) -> dict[str, Any]:
 def _write_quarantine(ns: Any, loaded: LoadResult) -> str | None:
     if not loaded.quarantined:
         return None
-    path = ns.quarantine or str(Path(ns.json_out).parent / "quarantine.csv" if ns.json_out else "quarantine.csv")
+    path = ns.quarantine or str(
+        Path(ns.json_out).parent / "quarantine.csv" if ns.json_out else "quarantine.csv"
+    )
     columns: list[str] = []
     for _d, row in loaded.quarantined:
         for k in row:
@@ -231,23 +317,51 @@ def _write_quarantine(ns: Any, loaded: LoadResult) -> str | None:
         w = csv.writer(f)
         w.writerow(["defect", "file", "line", "field", "message", *columns])
         for d, row in loaded.quarantined:
-            w.writerow([d.code, d.file, d.line, d.field, d.message, *(row.get(c, "") for c in columns)])
+            w.writerow(
+                [d.code, d.file, d.line, d.field, d.message, *(row.get(c, "") for c in columns)]
+            )
     return path
 
 
-def _print_summary(out: TextIO, run: dict[str, Any], findings: list[dict[str, Any]], ns: Any) -> None:
+def _print_summary(
+    out: TextIO, run: dict[str, Any], findings: list[dict[str, Any]], ns: Any
+) -> None:
     s = run["summary"]
     out.write(f"run {run['id']}  as of {run['as_of']}  policies {', '.join(run['policies'])}\n")
-    out.write(f"cases {s['cases']}  events in {s['rows_in']}  used {s['rows_used']}  "
-              f"quarantined {s['rows_quarantined']}  findings {s['findings']}\n")
+    out.write(
+        f"cases {s['cases']}  events in {s['rows_in']}  used {s['rows_used']}  "
+        f"quarantined {s['rows_quarantined']}  findings {s['findings']}\n"
+    )
     rows = summary_rows(findings)
     if rows:
         from engine.report import _table
 
-        out.write("\n".join(_table(False, ("lapse", "问题", "处理", "件数"),
-                                   [(a, b, c or "—", str(n)) for a, b, c, n in rows])) + "\n")
+        out.write(
+            "\n".join(
+                _table(
+                    False,
+                    ("lapse", "问题", "处理", "件数"),
+                    [(a, b, c or "—", str(n)) for a, b, c, n in rows],
+                )
+            )
+            + "\n"
+        )
     where = f"; JSON in {ns.json_out}" if ns.json_out else ""
     out.write(f"stored in {ns.db}{where}; render with: wenze report {run['id']} --db {ns.db}\n")
+
+
+class _Stopwatch:
+    """`--timings`: seconds per stage on stderr (never in the findings: no wall clock there)."""
+
+    def __init__(self, err: TextIO | None) -> None:
+        self.err = err
+        self.t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.err is not None:
+            self.err.write(f"timing {stage}: {now - self.t:.2f} s\n")
+        self.t = now
 
 
 class _Progress:
@@ -276,9 +390,13 @@ class _Progress:
 
 
 def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
-    p = ArgParser(prog="wenze report", err=err, out=out,
-                  description="Render a stored audit run (id, unique id prefix, or 'latest').",
-                  epilog="example: wenze report latest --format md --out report.md")
+    p = ArgParser(
+        prog="wenze report",
+        err=err,
+        out=out,
+        description="Render a stored audit run (id, unique id prefix, or 'latest').",
+        epilog="example: wenze report latest --format md --out report.md",
+    )
     p.add_argument("run", help="run id, unique prefix, or latest")
     p.add_argument("--db", default="sqlite:///wenze.db")
     p.add_argument("--format", choices=("text", "md", "json"), default="text")
@@ -292,15 +410,26 @@ def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
     engine = open_store(ns.db)
     row = resolve_run(engine, ns.run)
     if row is None:
-        err.write(f"wenze report: no run {ns.run!r} in {ns.db} (give a run id, a unique prefix, or latest)\n")
+        err.write(
+            f"wenze report: no run {ns.run!r} in {ns.db} (give a run id, a unique prefix, or latest)\n"
+        )
         return Exit.USAGE
     run = {
-        "id": row.id, "policies": json.loads(row.policy_ids), "policy_hash": row.policy_hash,
-        "input_hash": row.input_hash, "as_of": row.as_of, "wenze_version": row.wenze_version,
-        "inputs": json.loads(row.inputs), "summary": json.loads(row.summary),
+        "id": row.id,
+        "policies": json.loads(row.policy_ids),
+        "policy_hash": row.policy_hash,
+        "input_hash": row.input_hash,
+        "as_of": row.as_of,
+        "wenze_version": row.wenze_version,
+        "inputs": json.loads(row.inputs),
+        "summary": json.loads(row.summary),
     }
     model = ReportModel(run, load_run_findings(engine, row.id), load_run_defects(engine, row.id))
-    text = render_json(model) if ns.format == "json" else render_text(model, markdown=ns.format == "md")
+    text = (
+        render_json(model)
+        if ns.format == "json"
+        else render_text(model, markdown=ns.format == "md")
+    )
     if ns.out:
         Path(ns.out).write_text(text, encoding="utf-8")
     else:

@@ -9,14 +9,14 @@ overdue), overdue and remaining days, and a trail of explanation steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from engine.calendar import WorkCalendar
 from engine.daycount import Interval, add_counted, counted, merge_intervals
 from engine.expr_eval import ClockView, Scope, holds
-from engine.ir import Clock, ClockProperty, Extension, Limit, StartTrigger, Unit
+from engine.ir import Clock, ClockProperty, Extension, Limit, StartTrigger, Suspension, Unit
 from engine.model import CaseHistory, Event
 
 
@@ -58,13 +58,23 @@ class ClockResult:
     deadline: date | None = None
     stop_event: Event | None = None
     suspensions: list[tuple[Event, Event | None, Interval]] = field(default_factory=list)
+    suspension_rules: list[Suspension] = field(default_factory=list)
     merged: list[Interval] = field(default_factory=list)
     extensions: list[ExtensionOutcome] = field(default_factory=list)
     overdue_workdays: int = 0
     overdue_days: int = 0
     remaining_workdays: int = 0
     provisional: bool = False
-    trail: list[Step] = field(default_factory=list)
+    as_of: date | None = None
+    _trail: list[Step] | None = None
+
+    @property
+    def trail(self) -> list[Step]:
+        """The explanation steps, built on first use: most clocks never reach a finding,
+        and formatting text for every one of a million cases would dominate the audit."""
+        if self._trail is None:
+            self._trail = explain_clock(self)
+        return self._trail
 
     @property
     def breached(self) -> bool:
@@ -102,47 +112,34 @@ def evaluate_clock(
     counts: Mapping[str, int],
     cal: WorkCalendar,
     as_of: date,
+    positions: Mapping[str, list[int]] | None = None,
 ) -> ClockResult:
-    r = ClockResult(clock)
+    """`positions`: activity -> indexes into history.events (built once per case)."""
+    r = ClockResult(clock, as_of=as_of)
     events = history.events
-    start_pos = _find_start(history, clock, earlier, counts, r)
+    start_pos = _find_start(history, clock, earlier, counts, r, positions)
     if start_pos < 0:
         return r
     start = events[start_pos]
     start_day = start.time.date()
     scope = Scope(history, earlier, counts)
-    limit = next((lim for lim in clock.limits if holds(lim.when, scope)), None)
+    limit = next((lim for lim in clock.limits if lim.when is None or holds(lim.when, scope)), None)
     if limit is None:
         r.state = "undetermined"
-        r.trail.append(
-            Step(
-                "limit",
-                f"「{clock.label}」没有适用于本案的期限（案件属性不符合任何 limit 条件），未计算",
-                str(clock.ref),
-            )
-        )
         return r
     r.limit = limit
-    unit = limit.unit
     after = events[start_pos + 1 :]
-    stop_pos = next((i for i, e in enumerate(after) if e.activity in clock.stops), -1)
+    stops = clock.stops
+    stop_pos = next((i for i, e in enumerate(after) if e.activity in stops), -1)
     r.stop_event = after[stop_pos] if stop_pos >= 0 else None
     window = after[:stop_pos] if stop_pos >= 0 else after
-    _collect_suspensions(clock, window, as_of, r)
+    if clock.suspensions:
+        _collect_suspensions(clock, window, as_of, r)
     r.base_deadline = _deadline(cal, limit, r.merged, start_day, limit.amount)
     r.deadline = r.base_deadline
-    r.trail.append(
-        Step(
-            "limit",
-            f"期限 {limit.amount}{unit.label}，{_rollover_note(limit)}"
-            f"自 {start_day.isoformat()} 次日起算，不计中止期间",
-            str(limit.ref),
-        )
-    )
     _apply_extensions(cal, limit, window, r)
     end_day = r.stop_event.time.date() if r.stop_event is not None else as_of
     deadline = r.deadline
-    assert deadline is not None
     if r.stop_event is not None:
         r.state = "met" if end_day <= deadline else "late"
     else:
@@ -153,9 +150,80 @@ def evaluate_clock(
     elif r.state == "running":
         r.remaining_workdays = counted(cal, Unit.WORKDAYS, r.merged, as_of, deadline)
     r.provisional = _provisional(cal, limit, start_day, deadline, end_day)
-    r.trail.append(Step("deadline", _deadline_text(r), str(limit.ref)))
-    r.trail.append(_state_step(r, end_day, as_of))
     return r
+
+
+def explain_clock(r: ClockResult) -> list[Step]:
+    """The explanation trail of an evaluated clock, in the inspector's language."""
+    clock = r.clock
+    steps: list[Step] = []
+    if r.state == "inactive" or r.start_event is None or r.trigger is None:
+        return steps
+    e, trig = r.start_event, r.trigger
+    why = f"（{trig.note}）" if trig.note else ""
+    steps.append(
+        Step(
+            "clock_start",
+            f"「{clock.label}」自 {e.activity}（{e.time.date().isoformat()}）起算{why}",
+            str(trig.ref),
+            e.event_id,
+        )
+    )
+    if r.limit is None:
+        steps.append(
+            Step(
+                "limit",
+                f"「{clock.label}」没有适用于本案的期限（案件属性不符合任何 limit 条件），未计算",
+                str(clock.ref),
+            )
+        )
+        return steps
+    limit = r.limit
+    steps.append(
+        Step(
+            "limit",
+            f"期限 {limit.amount}{limit.unit.label}，{_rollover_note(limit)}"
+            f"自 {e.time.date().isoformat()} 次日起算，不计中止期间",
+            str(limit.ref),
+        )
+    )
+    for susp, (start, end, iv) in zip(r.suspension_rules, r.suspensions, strict=True):
+        if end is not None:
+            text = f"{start.activity}至{end.activity}（{iv[0].isoformat()}—{iv[1].isoformat()}）不计入期限"
+        else:
+            text = (
+                f"{start.activity}（{iv[0].isoformat()}起）至 as_of {iv[1].isoformat()} 仍未结束，"
+                f"期间不计入期限"
+            )
+        steps.append(Step("suspension", text, str(susp.ref), start.event_id))
+    for x in r.extensions:
+        ev = x.event
+        if x.accepted:
+            steps.append(
+                Step(
+                    "extension",
+                    f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}，{ev.role}）"
+                    f"有效：延长期限由 {x.deadline_before.isoformat()} 延至 {x.deadline_after.isoformat()}"
+                    f"（{x.reason}）",
+                    str(limit.ref),
+                    ev.event_id,
+                )
+            )
+        else:
+            steps.append(
+                Step(
+                    "extension",
+                    f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}，"
+                    f"{ev.role or '角色空'}）不予认可：{x.reason}；期限仍为 {x.deadline_before.isoformat()}",
+                    str(limit.ref),
+                    ev.event_id,
+                )
+            )
+    assert r.as_of is not None
+    end_day = r.stop_event.time.date() if r.stop_event is not None else r.as_of
+    steps.append(Step("deadline", _deadline_text(r), str(limit.ref)))
+    steps.append(_state_step(r, end_day, r.as_of))
+    return steps
 
 
 def _find_start(
@@ -164,23 +232,19 @@ def _find_start(
     earlier: Mapping[str, ClockView],
     counts: Mapping[str, int],
     r: ClockResult,
+    positions: Mapping[str, list[int]] | None,
 ) -> int:
     """Triggers are alternatives in the order written; the first that fires starts the clock."""
+    events = history.events
     for trig in clock.starts:
-        for pos, e in enumerate(history.events):
-            if e.activity != trig.activity:
-                continue
-            if holds(trig.when, Scope(history, earlier, counts, e)):
+        if positions is not None:
+            where: Sequence[int] = positions.get(trig.activity, ())
+        else:
+            where = [i for i, e in enumerate(events) if e.activity == trig.activity]
+        for pos in where:
+            e = events[pos]
+            if trig.when is None or holds(trig.when, Scope(history, earlier, counts, e)):
                 r.start_event, r.trigger = e, trig
-                why = f"（{trig.note}）" if trig.note else ""
-                r.trail.append(
-                    Step(
-                        "clock_start",
-                        f"「{clock.label}」自 {e.activity}（{e.time.date().isoformat()}）起算{why}",
-                        str(trig.ref),
-                        e.event_id,
-                    )
-                )
                 return pos
     return -1
 
@@ -197,30 +261,14 @@ def _collect_suspensions(clock: Clock, window: list[Event], as_of: date, r: Cloc
             elif e.activity == susp.end_activity and open_ev is not None:
                 iv = (open_ev.time.date(), e.time.date())
                 r.suspensions.append((open_ev, e, iv))
+                r.suspension_rules.append(susp)
                 raw.append(iv)
-                r.trail.append(
-                    Step(
-                        "suspension",
-                        f"{open_ev.activity}至{e.activity}"
-                        f"（{iv[0].isoformat()}—{iv[1].isoformat()}）不计入期限",
-                        str(susp.ref),
-                        open_ev.event_id,
-                    )
-                )
                 open_ev = None
         if open_ev is not None:
             iv = (open_ev.time.date(), max(open_ev.time.date(), as_of))
             r.suspensions.append((open_ev, None, iv))
+            r.suspension_rules.append(susp)
             raw.append(iv)
-            r.trail.append(
-                Step(
-                    "suspension",
-                    f"{open_ev.activity}（{iv[0].isoformat()}起）至 as_of "
-                    f"{as_of.isoformat()} 仍未结束，期间不计入期限",
-                    str(susp.ref),
-                    open_ev.event_id,
-                )
-            )
     r.merged = merge_intervals(raw)
 
 
@@ -234,9 +282,9 @@ def _deadline(cal: WorkCalendar, limit: Limit, merged: list[Interval], start: da
 def _apply_extensions(cal: WorkCalendar, limit: Limit, window: list[Event], r: ClockResult) -> None:
     """§6.5: an extension counts only with the required role, on or before the current
     deadline day, and only as often as allowed; any other extends nothing."""
-    activities = {x.activity for x in limit.extensions}
+    activities = r.clock.extension_activities
     if not activities:
-        activities = {x.activity for lim in r.clock.limits for x in lim.extensions}
+        return
     used: dict[Extension, int] = {}
     for e in window:
         if e.activity not in activities:
@@ -246,30 +294,12 @@ def _apply_extensions(cal: WorkCalendar, limit: Limit, window: list[Event], r: C
         rule, reason = _judge_extension(limit, e, before, used)
         if rule is None:
             r.extensions.append(ExtensionOutcome(e, False, reason, before, before))
-            r.trail.append(
-                Step(
-                    "extension",
-                    f"{e.activity}（{e.event_id}，{e.time.date().isoformat()}，"
-                    f"{e.role or '角色空'}）不予认可：{reason}；期限仍为 {before.isoformat()}",
-                    str(limit.ref),
-                    e.event_id,
-                )
-            )
             continue
         used[rule] = used.get(rule, 0) + 1
         after = add_counted(cal, rule.unit, r.merged, before, rule.amount)
         r.deadline = after
-        r.extensions.append(ExtensionOutcome(e, True, reason, before, after))
-        r.trail.append(
-            Step(
-                "extension",
-                f"{e.activity}（{e.event_id}，{e.time.date().isoformat()}，{e.role}）"
-                f"有效：延长 {rule.amount}{rule.unit.label}，期限由 {before.isoformat()} "
-                f"延至 {after.isoformat()}",
-                str(rule.ref),
-                e.event_id,
-            )
-        )
+        note = f"延长 {rule.amount}{rule.unit.label}；{reason}"
+        r.extensions.append(ExtensionOutcome(e, True, note, before, after))
 
 
 def _judge_extension(

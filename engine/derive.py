@@ -10,7 +10,6 @@ refused extension for `for each refused extension of CLOCK`.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,11 +43,14 @@ class CaseFacts:
 
 
 def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: date) -> CaseFacts:
-    counts = dict(Counter(e.activity for e in history.events))
+    positions: dict[str, list[int]] = {}
+    for i, e in enumerate(history.events):
+        positions.setdefault(e.activity, []).append(i)
+    counts = {a: len(p) for a, p in positions.items()}
     clocks: dict[str, ClockResult] = {}
     views: dict[str, ClockView] = {}
     for clock in policy.clocks:
-        result = evaluate_clock(history, clock, views, counts, cal, as_of)
+        result = evaluate_clock(history, clock, views, counts, cal, as_of, positions)
         clocks[clock.name] = result
         if result.state != "inactive":
             views[clock.name] = result
@@ -59,11 +61,9 @@ def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: 
         if fe is None:
             candidates.append(Candidate("c", i, case_scope))
         elif fe.kind is ForEachKind.EVENT:
-            k = 0
-            for e in history.events:
-                if e.activity == fe.target:
-                    k += 1
-                    candidates.append(Candidate(f"{i}.{k}", i, Scope(history, views, counts, e, k)))
+            for k, pos in enumerate(positions.get(fe.target, ()), start=1):
+                e = history.events[pos]
+                candidates.append(Candidate(f"{i}.{k}", i, Scope(history, views, counts, e, k)))
         else:
             clock_result = clocks.get(fe.target)
             if clock_result is None:

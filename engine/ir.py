@@ -11,6 +11,7 @@ explanations in findings can point at the rule text that produced each step.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -231,6 +232,11 @@ class Clock:
     limits: tuple[Limit, ...]
     ref: PolicyRef
     source: str = ""  # legal source of this clock
+
+    @functools.cached_property
+    def extension_activities(self) -> frozenset[str]:
+        """Activities that ask to extend this clock under any of its limits."""
+        return frozenset(x.activity for lim in self.limits for x in lim.extensions)
 
 
 # -------------------------------------------------------------------- lapses

@@ -204,7 +204,7 @@ class DurableStage:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._matcher.__exit__(*exc)
+        self._matcher.close()
 
     @property
     def stats(self) -> Any:

@@ -21,20 +21,28 @@ class SourceLine:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Event:
+    """One row of an export. Not frozen: a million of these are built per audit and a
+    frozen dataclass pays for `object.__setattr__` on every field; treat it as read-only."""
+
     case_id: str
     event_id: str
-    time: datetime  # aware
+    time: datetime  # aware, in the case's zone
     activity: str
     actor: str
     assignee: str  # "" unless this event hands the case to someone
     role: str
     unit: str
     attrs: dict[str, str]
-    source: SourceLine
+    file: str
+    line: int
     day_precision: bool = False  # the export gave a date without a time of day
     seq: int = 0  # position in the input, to keep file order among equal times
+
+    @property
+    def source(self) -> SourceLine:
+        return SourceLine(self.file, self.line)
 
     def attr(self, name: str) -> str:
         """Built-in columns by name, then event attributes; absent = ""."""

@@ -7,20 +7,31 @@ data that a reader does not need — ID-card and phone numbers in free text — 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
-_ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Runs of 11 or more digits (an ID card may end in X): the only places personal numbers
+# can hide. One simple scan, then a look at each run, is far cheaper than two regexes
+# with look-arounds over every finding.
+_DIGIT_RUN = re.compile(r"\d{11,}[Xx]?")
 
 
 def mask(text: str) -> str:
-    """Mask 18-digit ID-card numbers and mainland mobile numbers in free text."""
-    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    """Mask 18-character ID-card numbers and 11-digit mainland mobile numbers in free text."""
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def _mask_run(m: re.Match[str]) -> str:
+    run = m.group(0)
+    if len(run) == 18:
+        return f"{run[:6]}********{run[14:]}"
+    if len(run) == 11 and run[0] == "1" and run[1] in "3456789":
+        return f"{run[:3]}****{run[7:]}"
+    return run
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,32 @@ def findings_document(model: ReportModel) -> dict[str, Any]:
 
 
 def render_json(model: ReportModel) -> str:
-    return mask(json.dumps(findings_document(model), ensure_ascii=False, indent=2, sort_keys=True)) + "\n"
+    buf = io.StringIO()
+    write_json(model, buf)
+    return buf.getvalue()
+
+
+def write_json(model: ReportModel, out: TextIO) -> None:
+    """Stream the findings document, one finding per line.
+
+    json's indenting encoder is pure Python and took longer than the whole audit on a
+    million events; one compact line per finding uses the C encoder, stays greppable and
+    diffable, and never holds the whole document as one string. Findings carry ids,
+    officials and computed facts only — no applicant data — so nothing here needs masking;
+    the human-readable reports mask any ID-card or phone number that reaches them."""
+    out.write("{\n")
+    for key, items in (("defects", model.defects), ("findings", model.findings)):
+        out.write(f'  "{key}": [')
+        for i, item in enumerate(items):
+            out.write(",\n    " if i else "\n    ")
+            out.write(_compact(item))
+        out.write("\n  ],\n" if items else "],\n")
+    run = json.dumps(model.run, ensure_ascii=False, indent=2, sort_keys=True)
+    out.write('  "run": ' + run.replace("\n", "\n  ") + "\n}\n")
+
+
+def _compact(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
 def summary_rows(findings: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
@@ -66,28 +102,45 @@ def render_text(model: ReportModel, *, markdown: bool = False) -> str:
     s = r.get("summary", {})
     h1, h2 = ("# ", "## ") if markdown else ("", "")
     lines = [f"{h1}wenze 审计报告 — run {r['id']}", ""]
-    lines += _kv(markdown, [
-        ("政策 policy", ", ".join(r.get("policies", []))),
-        ("截至 as_of", r.get("as_of", "")),
-        ("输入 inputs", ", ".join(r.get("inputs", []))),
-        ("案件 cases", str(s.get("cases", ""))),
-        ("事件 events in / used / quarantined",
-         f"{s.get('rows_in', '')} / {s.get('rows_used', '')} / {s.get('rows_quarantined', '')}"),
-        ("发现 findings", str(len(model.findings))),
-        ("wenze", r.get("wenze_version", "")),
-    ])
+    lines += _kv(
+        markdown,
+        [
+            ("政策 policy", ", ".join(r.get("policies", []))),
+            ("截至 as_of", r.get("as_of", "")),
+            ("输入 inputs", ", ".join(r.get("inputs", []))),
+            ("案件 cases", str(s.get("cases", ""))),
+            (
+                "事件 events in / used / quarantined",
+                f"{s.get('rows_in', '')} / {s.get('rows_used', '')} / {s.get('rows_quarantined', '')}",
+            ),
+            ("发现 findings", str(len(model.findings))),
+            ("wenze", r.get("wenze_version", "")),
+        ],
+    )
     lines += ["", f"{h2}按问题类型与处理 (by lapse and grade)", ""]
-    lines += _table(markdown, ("lapse", "问题", "处理", "件数"),
-                    [(a, b, c or "—", str(n)) for a, b, c, n in summary_rows(model.findings)])
+    lines += _table(
+        markdown,
+        ("lapse", "问题", "处理", "件数"),
+        [(a, b, c or "—", str(n)) for a, b, c, n in summary_rows(model.findings)],
+    )
     lines += ["", f"{h2}按责任人 (by person)", ""]
-    lines += _table(markdown, ("责任人", "件数"), [(p, str(n)) for p, n in _by(model.findings, "person")])
+    lines += _table(
+        markdown, ("责任人", "件数"), [(p, str(n)) for p, n in _by(model.findings, "person")]
+    )
     lines += ["", f"{h2}按单位 (by unit)", ""]
-    lines += _table(markdown, ("单位", "件数"), [(u, str(n)) for u, n in _by(model.findings, "unit")])
+    lines += _table(
+        markdown, ("单位", "件数"), [(u, str(n)) for u, n in _by(model.findings, "unit")]
+    )
     if model.defects:
         lines += ["", f"{h2}数据质量 (data quality): {len(model.defects)} defect(s)", ""]
-        lines += _table(markdown, ("位置", "代码", "字段", "说明"),
-                        [(f"{d['file']}:{d['line']}", d["code"], d["field"], d["message"])
-                         for d in model.defects])
+        lines += _table(
+            markdown,
+            ("位置", "代码", "字段", "说明"),
+            [
+                (f"{d['file']}:{d['line']}", d["code"], d["field"], d["message"])
+                for d in model.defects
+            ],
+        )
     lines += ["", f"{h2}发现明细 (findings)", ""]
     for f in model.findings:
         lines += _finding_block(f, markdown)
@@ -95,24 +148,39 @@ def render_text(model: ReportModel, *, markdown: bool = False) -> str:
 
 
 def _finding_block(f: dict[str, Any], markdown: bool) -> list[str]:
-    who = "；".join(f"{s.get('person') or '—'}（{s.get('responsibility', '')}）" for s in f.get("subjects", []))
+    who = "；".join(
+        f"{s.get('person') or '—'}（{s.get('responsibility', '')}）" for s in f.get("subjects", [])
+    )
     head = f"[{f['id']}] 案件 {f['case_id']} · {f['lapse']} {f.get('label', '')} · {f.get('category', '')}"
     facts = f.get("facts", {})
     fact_line = ", ".join(f"{k}={facts[k]}" for k in sorted(facts) if k not in ("suspended",))
     out = [("### " if markdown else "") + head, ""]
-    out += _kv(markdown, [
-        ("责任人", who),
-        ("处理", f.get("grade") or "未定档"),
-        ("事实", fact_line),
-        ("证据", ", ".join(f"{e} ({f.get('sources', {}).get(e, '')})" for e in f.get("evidence", []))),
-        ("依据", f"{f['policy']['id']} {f['policy']['version']} — {f['policy'].get('lapse_source') or f['policy']['source']}"),
-        ("复核状态", f.get("review_status", "open")),
-    ])
+    out += _kv(
+        markdown,
+        [
+            ("责任人", who),
+            ("处理", f.get("grade") or "未定档"),
+            ("事实", fact_line),
+            (
+                "证据",
+                ", ".join(
+                    f"{e} ({f.get('sources', {}).get(e, '')})" for e in f.get("evidence", [])
+                ),
+            ),
+            (
+                "依据",
+                f"{f['policy']['id']} {f['policy']['version']} — {f['policy'].get('lapse_source') or f['policy']['source']}",
+            ),
+            ("复核状态", f.get("review_status", "open")),
+        ],
+    )
     out.append("")
     out.append("说明：" if not markdown else "**说明：**")
     for i, step in enumerate(f.get("explanation", []), start=1):
         where = f" [{step['policy']}]" if step.get("policy") else ""
-        out.append(f"  {i}. {step['text']}{where}" if not markdown else f"{i}. {step['text']}{where}")
+        out.append(
+            f"  {i}. {step['text']}{where}" if not markdown else f"{i}. {step['text']}{where}"
+        )
     out.append("")
     return out
 

@@ -41,6 +41,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import time
 from array import array
@@ -62,6 +63,7 @@ from engine.rule_json import (
     JsonDict,
     RuleSpec,
     definition_of,
+    encode_value,
     rule_entries,
 )
 
@@ -79,16 +81,23 @@ MAX_BLOCK_FACTS: Final = 60_000
 #: Rules per ruleset (the native core allows 4,096 actions, the marker included).
 LANE_RULES: Final = 4000
 _STACK_OVERFLOW: Final = "error code: 303"
+#: A native message holds at most 254 properties; id, sid, t, l and two test hooks
+#: leave room for this many fields.
+MAX_FIELDS: Final = 248
 _SPEC_BITS: Final = 16
 _SPEC_MASK: Final = (1 << _SPEC_BITS) - 1
 _SID_NOT_FOUND: Final = "error code: 309"
+#: A matched fact's position in the serialized action (ids are ints, strings are hex).
+_ID: Final = re.compile(r'"id":\s*(\d+)')
 #: The native core, reached through the module that wraps it (no stubs, no own import).
 _native: Any = durable.engine.durable_rules_engine
 
 Pair: TypeAlias = tuple[str, str]
 Fact: TypeAlias = Mapping[str, Any]
-_Route: TypeAlias = tuple[str, int | None, tuple[str, ...]]  # t, l, fields to send
-_Case: TypeAlias = tuple[str, list[tuple[Fact, _Route]]]
+#: Per (t, l): the JSON text after the id ("t" and "l") and (field, '"field":') pairs.
+_Route: TypeAlias = tuple[str, tuple[tuple[str, str], ...]]
+#: A case: its id, its kept facts' ids, and each kept fact's JSON after `"sid":…`.
+_Case: TypeAlias = tuple[str, list[str], list[str]]
 _Payload: TypeAlias = tuple[str, int, str]  # sid, marker id, JSON list of facts
 
 
@@ -221,11 +230,11 @@ def _marker_action(sink: _Sink) -> Callable[[Any], None]:
     return action
 
 
-def _crash_action(sink: _Sink, hooks: FaultHooks) -> Callable[[Any], None]:
-    def action(c: Any) -> None:
-        for message in c.m:
+def _crash_hook(hooks: FaultHooks) -> Callable[[list[JsonDict]], None]:
+    def hook(messages: list[JsonDict]) -> None:
+        for message in messages:
             if hooks.once_dir is not None:
-                path = os.path.join(hooks.once_dir, str(message._d["xcrash"]))
+                path = os.path.join(hooks.once_dir, str(message["xcrash"]))
                 if os.path.exists(path):
                     continue
                 with open(path, "w"):
@@ -234,13 +243,19 @@ def _crash_action(sink: _Sink, hooks: FaultHooks) -> Callable[[Any], None]:
                 os.kill(os.getpid(), hooks.crash_signal)
             os._exit(70)
 
-    return action
+    return hook
 
 
-def _raise_action(sink: _Sink) -> Callable[[Any], None]:
+def _raise_hook(messages: list[JsonDict]) -> None:
+    raise RuntimeError(f"test hook raised for {len(messages)} fact(s)")
+
+
+def _wrapped(sink: _Sink, hook: Callable[[list[JsonDict]], None]) -> Callable[[Any], None]:
+    """A durable action (one parameter: defect 10) around `hook`, errors recorded (11)."""
+
     def action(c: Any) -> None:
         try:
-            raise RuntimeError(f"test hook raised for {len(c.m)} fact(s)")
+            hook([message._d for message in c.m])
         except BaseException as exc:
             sink.errors.append(f"action error: {exc!r}")
 
@@ -279,12 +294,14 @@ class _Lane:
                 rule["run"] = _marker_action(self.sink)
             else:
                 rule["run"] = _match_action(self.sink, plan.spec_of[name])
+        self.spec_of = dict(plan.spec_of)
+        self.hooks: dict[str, Callable[[list[JsonDict]], None]] = {}
         if hooks is not None:
-            for name, run in (
-                ("xcrash", _crash_action(self.sink, hooks)),
-                ("xraise", _raise_action(self.sink)),
-            ):
-                definition[name] = {"all": [{"m": {"$ex": {name: 1}}}], "cap": RULE_CAP, "run": run}
+            self.hooks = {"xcrash": _crash_hook(hooks), "xraise": _raise_hook}
+            for name, hook in self.hooks.items():
+                term = {"m": {"$ex": {name: 1}}}
+                run = _wrapped(self.sink, hook)
+                definition[name] = {"all": [term], "cap": RULE_CAP, "run": run}
         _serial += 1  # defect 10: a name is registered once per process
         self.name = f"wenze_rules_v{RULESET_VERSION}_{key[:12]}_{_serial}"
         host = _fenced_host()
@@ -309,7 +326,7 @@ class _Lane:
         try:
             code, offset = _native.assert_facts(handle, text)  # facts: defect 7
             if code in (0, 1):  # 1 = some fact matched nothing: fine (defect 8)
-                self.ruleset.do_actions(offset, sink.complete)
+                self._drain(handle, offset)
             else:
                 problem = f"assert_facts answered {code}"
         except Exception as exc:
@@ -321,6 +338,27 @@ class _Lane:
         if problem or errors:
             raise BlockError("; ".join([problem, *errors]).strip("; "))
         return codes
+
+    def _drain(self, handle: int, offset: int) -> None:
+        """Take the pending matches straight from the native action queue.
+
+        Same effect as durable's `do_actions` for actions that leave the state alone,
+        without a Closure, a Content per fact and an `update_state` per action.
+        """
+        sink, spec_of = self.sink, self.spec_of
+        started = _native.start_action_for_state(handle, offset)
+        messages: str | None = started[1] if started else None
+        while messages:
+            name = messages[2 : messages.index('"', 2)]
+            try:
+                spec = spec_of.get(name)
+                if spec is not None:
+                    sink.codes.update(int(i) << _SPEC_BITS | spec for i in _ID.findall(messages))
+                else:
+                    self.hooks[name]([item["m"] for item in json.loads(messages)[name]])
+            except BaseException as exc:  # defect 11: record, never swallow
+                sink.errors.append(f"action {name} error: {exc!r}")
+            messages = _native.complete_and_start_action(handle, offset)
 
     def _release(self, sid: str, marker_id: int) -> bool:
         sink, handle = self.sink, self.ruleset._handle
@@ -412,13 +450,40 @@ def _plan(
     fields: dict[tuple[str, int | None], set[str]] = {}
     for entry in entries:
         fields.setdefault(entry.key, set()).update(entry.fields)
-    routes = {key: (key[0], key[1], tuple(sorted(names))) for key, names in fields.items()}
+    routes: dict[tuple[str, int | None], _Route] = {}
+    for (fact_type, lapse), names in fields.items():
+        if len(names) > MAX_FIELDS:
+            raise ValueError(f"{len(names)} fields on {fact_type!r} facts (limit {MAX_FIELDS})")
+        head = f',"t":{json.dumps(fact_type)}' + ("" if lapse is None else f',"l":{lapse}')
+        routes[(fact_type, lapse)] = (head, tuple((n, f',"{n}":') for n in sorted(names)))
     chunks = [entries[i : i + LANE_RULES] for i in range(0, len(entries), LANE_RULES)]
     plans = tuple(
         _LanePlan(definition_of(chunk), {e.name: e.spec_index for e in chunk})
         for chunk in chunks or [[]]
     )
     return plans, routes
+
+
+def _json_value(value: object) -> str:
+    """JSON text of a fact value as durable must see it (defect 9, `encode_value`)."""
+    if type(value) is str:  # exact types first: this runs once per field of every fact
+        return '"' + value.encode("utf-8", "surrogatepass").hex() + '"'
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is int and -(1 << 63) <= value < (1 << 63):
+        return str(value)
+    if isinstance(value, int | str):
+        return json.dumps(encode_value(value))
+    raise TypeError(f"fact value {value!r}: only int, bool and str reach the rule stage")
+
+
+def _hook_fields(fact_id: str, hooks: FaultHooks) -> str:
+    text = ""
+    if fact_id in hooks.crash_ids:
+        text += f',"xcrash":"{fact_id.encode().hex()}"'
+    if fact_id in hooks.raise_ids:
+        text += ',"xraise":1'
+    return text
 
 
 class DurableMatcher:
@@ -454,6 +519,7 @@ class DurableMatcher:
         self.in_process = in_process
         self.hooks = hooks
         self.stats = MatchStats()
+        self._entered = False
         self._serial = 0
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -462,6 +528,7 @@ class DurableMatcher:
     # ------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> DurableMatcher:
+        self._entered = True
         if not self.in_process:
             self.start()
         return self
@@ -472,6 +539,7 @@ class DurableMatcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._entered = False
         self.close()
 
     def start(self) -> None:
@@ -498,7 +566,7 @@ class DurableMatcher:
         self._proc, self._conn = proc, parent
 
     def close(self) -> None:
-        """Stop the worker process, if any."""
+        """Stop the worker process, if any (`__exit__` calls this)."""
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:
@@ -537,9 +605,21 @@ class DurableMatcher:
         if self.in_process:
             return self.match_in_process(facts_by_case)
         if self._proc is None:
-            raise RuntimeError("DurableMatcher.match needs the worker: use `with`")
+            if not self._entered:
+                raise RuntimeError("DurableMatcher.match needs the worker: use `with`")
+            self.start()  # the previous call ended in an exception
         out: list[Pair] = []
-        source = self._messages(facts_by_case)
+        try:
+            self._exchange(self._messages(facts_by_case), out)
+        except BaseException:
+            self.close()  # replies may still be on their way: never reuse this pipe
+            raise
+        out.sort()
+        return out
+
+    def _exchange(self, source: Iterator[list[_Block]], out: list[Pair]) -> None:
+        """Send messages and read one reply per block, encoding the next message while
+        the worker runs the current one; apply the restart policy on a crash."""
         retry: deque[_Block] = deque()
         front: deque[list[_Block]] = deque()
         ahead: list[_Block] | None = None
@@ -553,10 +633,10 @@ class DurableMatcher:
             else:
                 message = next(source, [])
                 if not message:
-                    break
+                    return
             self._send(message)
             if ahead is None and not retry and not front:
-                ahead = next(source, None)  # encode the next message while the worker runs
+                ahead = next(source, None)
             for index, block in enumerate(message):
                 reply = self._receive()
                 if reply is None:
@@ -573,8 +653,6 @@ class DurableMatcher:
                     self._collect(block, codes, out)
                 else:
                     self._failed(block, detail.decode(), retry)
-        out.sort()
-        return out
 
     def match_in_process(self, facts_by_case: Iterable[Sequence[Fact]]) -> list[Pair]:
         """`match` in this process: same result, but a native crash kills the caller."""
@@ -602,15 +680,30 @@ class DurableMatcher:
     # ------------------------------------------------------------ blocks
 
     def _cases(self, facts_by_case: Iterable[Sequence[Fact]]) -> Iterator[_Case]:
-        routes = self._routes
+        """Keep the facts the ruleset reads (defect 8) and encode each one once."""
+        routes, hooks = self._routes, self.hooks
         for facts in facts_by_case:
-            kept = []
+            ids: list[str] = []
+            tails: list[str] = []
             for fact in facts:
                 route = routes.get((fact["t"], fact.get("l")))
-                if route is not None:  # defect 8: only what the ruleset reads
-                    kept.append((fact, route))
-            if kept:
-                yield (str(kept[0][0]["case"]), kept)
+                if route is None:
+                    continue
+                head, fields = route
+                parts = [head]
+                try:
+                    for name, key in fields:
+                        parts.append(key)
+                        parts.append(_json_value(fact[name]))
+                except KeyError as exc:
+                    raise ValueError(f"fact {fact['id']!r} lacks field {exc}") from None
+                if hooks is not None:
+                    parts.append(_hook_fields(str(fact["id"]), hooks))
+                parts.append("}")
+                ids.append(fact["id"])
+                tails.append("".join(parts))
+            if ids:
+                yield (str(facts[0]["case"]), ids, tails)
 
     def _blocks(self, facts_by_case: Iterable[Sequence[Fact]]) -> Iterator[_Block]:
         cases: list[_Case] = []
@@ -647,35 +740,18 @@ class DurableMatcher:
                 return sid
 
     def _encode(self, block: _Block) -> _Block:
-        """Number the block's facts 1..n and build the JSON list durable reads."""
-        total = sum(len(kept) for _case, kept in block.cases)
+        """Number the block's facts 1..n (defect 6) and join them into one JSON list."""
+        total = sum(len(ids) for _case, ids, _tails in block.cases)
         sid = self._sid(total + 1)
-        records: list[dict[str, Any]] = []
+        prefix = f',"sid":"{sid}"'
+        parts: list[str] = []
         ids: list[str] = []
-        hooks = self.hooks
-        for _case_id, kept in block.cases:
-            for fact, (fact_type, lapse, fields) in kept:
-                ids.append(fact["id"])
-                record: dict[str, Any] = {"id": len(ids), "sid": sid, "t": fact_type}
-                if lapse is not None:
-                    record["l"] = lapse
-                try:
-                    for name in fields:
-                        value = fact[name]
-                        if isinstance(value, str):  # defect 9: see rule_json.encode_value
-                            value = value.encode("utf-8", "surrogatepass").hex()
-                        record[name] = value
-                except KeyError as exc:
-                    raise ValueError(f"fact {fact['id']!r} lacks field {exc}") from None
-                if hooks is not None:
-                    fact_id = str(fact["id"])
-                    if fact_id in hooks.crash_ids:
-                        record["xcrash"] = fact_id.encode().hex()
-                    if fact_id in hooks.raise_ids:
-                        record["xraise"] = 1
-                records.append(record)
+        for _case, case_ids, tails in block.cases:
+            ids.extend(case_ids)
+            for tail in tails:
+                parts.append(f'{{"id":{len(parts) + 1}{prefix}{tail}')
         block.ids = ids
-        block.payload = (sid, total + 1, json.dumps(records, separators=(",", ":")))
+        block.payload = (sid, total + 1, "[" + ",".join(parts) + "]")
         return block
 
     # ------------------------------------------------------------ outcomes

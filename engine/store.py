@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Table,
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     create_engine,
     delete,
+    event,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,8 +103,18 @@ def default_url(path: str = "wenze.db") -> str:
 
 def open_store(url: str) -> Engine:
     engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
     return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # synchronous=NORMAL keeps the database consistent after an application crash and
+    # saves fsyncs; each run is written in one transaction anyway.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
 
 
 BATCH = 2000
@@ -131,18 +142,31 @@ def save_run(
         if existing is not None:
             s.delete(existing)
             s.flush()
-        s.add(RunRow(id=rid, seq=seq, policy_ids=json.dumps(run.policy_ids, ensure_ascii=False),
-                     policy_hash=run.policy_hash, input_hash=run.input_hash, as_of=run.as_of,
-                     wenze_version=run.wenze_version, inputs=json.dumps(run.inputs, ensure_ascii=False),
-                     summary=json.dumps(run.summary, ensure_ascii=False, sort_keys=True)))
+        s.add(
+            RunRow(
+                id=rid,
+                seq=seq,
+                policy_ids=json.dumps(run.policy_ids, ensure_ascii=False),
+                policy_hash=run.policy_hash,
+                input_hash=run.input_hash,
+                as_of=run.as_of,
+                wenze_version=run.wenze_version,
+                inputs=json.dumps(run.inputs, ensure_ascii=False),
+                summary=json.dumps(run.summary, ensure_ascii=False, sort_keys=True),
+            )
+        )
         s.flush()
         rows = [_finding_row(f) for f in findings]
         for i in range(0, len(rows), BATCH):
             _upsert_findings(s, rows[i : i + BATCH])
-            s.execute(_table(RunFindingRow).insert(),
-                      [{"run_id": rid, "finding_id": r["id"]} for r in rows[i : i + BATCH]])
-        drows = [{"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}
-                 for c, f, ln, fl, m in defects]
+            s.execute(
+                _table(RunFindingRow).insert(),
+                [{"run_id": rid, "finding_id": r["id"]} for r in rows[i : i + BATCH]],
+            )
+        drows = [
+            {"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}
+            for c, f, ln, fl, m in defects
+        ]
         for i in range(0, len(drows), BATCH):
             s.execute(_table(DefectRow).insert(), drows[i : i + BATCH])
     return rid
@@ -156,8 +180,12 @@ def _next_seq(s: Session) -> int:
 def _finding_row(f: dict[str, Any]) -> dict[str, Any]:
     subjects = f.get("subjects") or [{}]
     return {
-        "id": f["id"], "policy_id": f["policy"]["id"], "lapse": f["lapse"], "case_id": f["case_id"],
-        "person": subjects[0].get("person", ""), "grade": f.get("grade", ""),
+        "id": f["id"],
+        "policy_id": f["policy"]["id"],
+        "lapse": f["lapse"],
+        "case_id": f["case_id"],
+        "person": subjects[0].get("person", ""),
+        "grade": f.get("grade", ""),
         "anchor": f.get("anchor", ""),
         "payload": json.dumps(f, ensure_ascii=False, sort_keys=True),
     }
@@ -171,9 +199,13 @@ def _upsert_findings(s: Session, rows: list[dict[str, Any]]) -> None:
     table = _table(FindingRow)
     update_cols = ("policy_id", "lapse", "case_id", "person", "grade", "anchor", "payload")
     if dialect in ("sqlite", "postgresql"):
-        ins = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(rows)
-        s.execute(ins.on_conflict_do_update(index_elements=["id"],
-                                            set_={c: getattr(ins.excluded, c) for c in update_cols}))
+        ins = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+        stmt = ins.on_conflict_do_update(
+            index_elements=["id"], set_={c: getattr(ins.excluded, c) for c in update_cols}
+        )
+        # executemany with one statement: compiling a VALUES list of thousands of rows
+        # costs more than the insert itself.
+        s.execute(stmt, rows)
         return
     known = set(s.scalars(select(FindingRow.id).where(FindingRow.id.in_([r["id"] for r in rows]))))
     fresh = [r for r in rows if r["id"] not in known]
@@ -181,7 +213,8 @@ def _upsert_findings(s: Session, rows: list[dict[str, Any]]) -> None:
         s.execute(table.insert(), fresh)
     for r in rows:
         if r["id"] in known:
-            s.execute(table.update().where(table.c.id == r["id"]).values({c: r[c] for c in update_cols}))
+            values = {c: r[c] for c in update_cols}
+            s.execute(table.update().where(table.c.id == r["id"]).values(values))
 
 
 def resolve_run(engine: Engine, ref: str) -> RunRow | None:
@@ -198,9 +231,11 @@ def resolve_run(engine: Engine, ref: str) -> RunRow | None:
 
 def load_run_findings(engine: Engine, run_id: str) -> list[dict[str, Any]]:
     with Session(engine) as s:
-        q = (select(FindingRow.payload, FindingRow.review_status)
-             .join(RunFindingRow, RunFindingRow.finding_id == FindingRow.id)
-             .where(RunFindingRow.run_id == run_id))
+        q = (
+            select(FindingRow.payload, FindingRow.review_status)
+            .join(RunFindingRow, RunFindingRow.finding_id == FindingRow.id)
+            .where(RunFindingRow.run_id == run_id)
+        )
         out = []
         for payload, status in s.execute(q):
             f = json.loads(payload)
@@ -213,5 +248,7 @@ def load_run_findings(engine: Engine, run_id: str) -> list[dict[str, Any]]:
 def load_run_defects(engine: Engine, run_id: str) -> list[dict[str, Any]]:
     with Session(engine) as s:
         rows = s.scalars(select(DefectRow).where(DefectRow.run_id == run_id).order_by(DefectRow.id))
-        return [{"code": r.code, "file": r.file, "line": r.line, "field": r.field, "message": r.message}
-                for r in rows]
+        return [
+            {"code": r.code, "file": r.file, "line": r.line, "field": r.field, "message": r.message}
+            for r in rows
+        ]

@@ -52,8 +52,22 @@ def _audit(ctx: dict[str, Any], as_of: str) -> None:
     n = len(ctx["runs"])
     out_json = ctx["tmp"] / f"out{n}.json"
     out, err = io.StringIO(), io.StringIO()
-    code = run_audit([ctx["export"], "--policy", ctx["policy"], "--as-of", as_of,
-                      "--db", f"sqlite:///{ctx['tmp'] / 'wenze.db'}", "--json", str(out_json), *ENGINE], out, err)
+    code = run_audit(
+        [
+            ctx["export"],
+            "--policy",
+            ctx["policy"],
+            "--as-of",
+            as_of,
+            "--db",
+            f"sqlite:///{ctx['tmp'] / 'wenze.db'}",
+            "--json",
+            str(out_json),
+            *ENGINE,
+        ],
+        out,
+        err,
+    )
     assert code == 0, err.getvalue()
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     ctx["runs"].append({"doc": doc, "bytes": out_json.read_bytes(), "stdout": out.getvalue()})
@@ -96,7 +110,9 @@ def no_finding(ctx: dict[str, Any], case: str, lapse: str) -> None:
 
 @then(parsers.parse("该发现的责任人是 {person}，责任类型为 {resp}"))
 def finding_subject(ctx: dict[str, Any], person: str, resp: str) -> None:
-    assert [(s["person"], s["responsibility"]) for s in ctx["finding"]["subjects"]] == [(person, resp)]
+    assert [(s["person"], s["responsibility"]) for s in ctx["finding"]["subjects"]] == [
+        (person, resp)
+    ]
 
 
 @then(parsers.parse("这些发现的责任人依次是 {people}"))
@@ -208,9 +224,14 @@ def diag_location(ctx: dict[str, Any]) -> None:
 @then(parsers.parse('提示的下一行用 ^ 标出 "{word}"'))
 def diag_caret(ctx: dict[str, Any], word: str) -> None:
     lines = ctx["diag"].splitlines()
-    src = next(i for i, line in enumerate(lines) if word in line and not line.startswith(str(ctx["bad_policy"])))
+    src = next(
+        i
+        for i, line in enumerate(lines)
+        if word in line and not line.startswith(str(ctx["bad_policy"]))
+    )
     caret = lines[src + 1]
     col = caret.index("^")
+
     # CJK characters take two terminal cells: compare display positions.
     def cells(s: str) -> int:
         return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)

@@ -39,7 +39,9 @@ def _compare(paths: list[str], as_of: date) -> int:
 
 @pytest.mark.parametrize("as_of", ["2024-06-30", "2025-02-10", "2026-11-20"])
 def test_shipped_sample(as_of: str) -> None:
-    _compare([str(ROOT / "fixtures" / "sample" / "licensing_sample.csv")], date.fromisoformat(as_of))
+    _compare(
+        [str(ROOT / "fixtures" / "sample" / "licensing_sample.csv")], date.fromisoformat(as_of)
+    )
 
 
 def _feature_exports(tmp_path: Path) -> list[tuple[str, str]]:
@@ -68,6 +70,19 @@ def test_every_feature_history(tmp_path: Path) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_generated_histories(tmp_path: Path, seed: int) -> None:
     out = tmp_path / f"gen{seed}.csv"
-    subprocess.run([sys.executable, "-m", "fixtures.generate", "--cases", "1500", "--seed", str(seed),
-                    "--out", str(out)], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fixtures.generate",
+            "--cases",
+            "1500",
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     assert _compare([str(out)], date(2026, 11, 20)) > 100

@@ -12,16 +12,22 @@ from engine.loader_csv import ExportError, load_exports
 HEADER = "case_id,event_id,time,activity,actor,assignee,role,unit,result,case.procedure\n"
 
 
-def write(tmp_path: Path, body: str, header: str = HEADER, name: str = "x.csv", bom: bool = False) -> str:
+def write(
+    tmp_path: Path, body: str, header: str = HEADER, name: str = "x.csv", bom: bool = False
+) -> str:
     p = tmp_path / name
     p.write_bytes((("\ufeff" if bom else "") + header + body).encode("utf-8"))
     return str(p)
 
 
 def test_rows_are_sorted_by_time_and_ties_keep_file_order(tmp_path: Path) -> None:
-    path = write(tmp_path, "C1,E3,2025-01-03T09:00:00,受理,S1,,窗口,审批科,,一般\n"
-                           "C1,E1,2025-01-02T09:00:00,收件,S1,,窗口,审批科,,一般\n"
-                           "C1,E2,2025-01-03T09:00:00,分派,S2,S3,科长,审批科,,一般\n", bom=True)
+    path = write(
+        tmp_path,
+        "C1,E3,2025-01-03T09:00:00,受理,S1,,窗口,审批科,,一般\n"
+        "C1,E1,2025-01-02T09:00:00,收件,S1,,窗口,审批科,,一般\n"
+        "C1,E2,2025-01-03T09:00:00,分派,S2,S3,科长,审批科,,一般\n",
+        bom=True,
+    )
     r = load_exports([path])
     assert [e.event_id for e in r.cases["C1"].events] == ["E1", "E3", "E2"]
     assert r.cases["C1"].attrs == {"procedure": "一般"}
@@ -29,9 +35,12 @@ def test_rows_are_sorted_by_time_and_ties_keep_file_order(tmp_path: Path) -> Non
 
 
 def test_naive_times_are_shanghai_and_offsets_are_converted(tmp_path: Path) -> None:
-    path = write(tmp_path, "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\n"
-                           "C1,E2,2025-01-02T01:30:00+00:00,受理,S1,,,,,\n"
-                           "C1,E3,2025-01-03,作出决定,S1,,,,准予,\n")
+    path = write(
+        tmp_path,
+        "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\n"
+        "C1,E2,2025-01-02T01:30:00+00:00,受理,S1,,,,,\n"
+        "C1,E3,2025-01-03,作出决定,S1,,,,准予,\n",
+    )
     ev = {e.event_id: e for e in load_exports([path]).cases["C1"].events}
     assert ev["E1"].time.utcoffset() == timedelta(hours=8)
     assert ev["E2"].time == datetime(2025, 1, 2, 9, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -39,13 +48,16 @@ def test_naive_times_are_shanghai_and_offsets_are_converted(tmp_path: Path) -> N
 
 
 def test_defects_are_located_and_quarantined_never_dropped(tmp_path: Path) -> None:
-    path = write(tmp_path, "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\n"
-                           ",E2,2025-01-02T09:00:00,收件,S1,,,,,\n"
-                           "C1,E3,yesterday,受理,S1,,,,,\n"
-                           "C1,E1,2025-01-04T09:00:00,受理,S1,,,,,\n"
-                           "C1,E5,2025-01-04T09:00:00,开会,S1,,,,,\n"
-                           "C1,E6,2031-01-04T09:00:00,受理,S1,,,,,\n"
-                           "C1,E7,2025-01-04T09:00:00,受理\n")
+    path = write(
+        tmp_path,
+        "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\n"
+        ",E2,2025-01-02T09:00:00,收件,S1,,,,,\n"
+        "C1,E3,yesterday,受理,S1,,,,,\n"
+        "C1,E1,2025-01-04T09:00:00,受理,S1,,,,,\n"
+        "C1,E5,2025-01-04T09:00:00,开会,S1,,,,,\n"
+        "C1,E6,2031-01-04T09:00:00,受理,S1,,,,,\n"
+        "C1,E7,2025-01-04T09:00:00,受理\n",
+    )
     end = datetime(2026, 11, 20, 23, 59, tzinfo=timezone(timedelta(hours=8)))
     r = load_exports([path], known_activities=frozenset({"收件", "受理"}), as_of_end=end)
     got = [(d.line, d.code, d.field) for d in r.defects]
@@ -63,11 +75,16 @@ def test_defects_are_located_and_quarantined_never_dropped(tmp_path: Path) -> No
 
 
 def test_inconsistent_case_attribute_is_reported_first_value_wins(tmp_path: Path) -> None:
-    path = write(tmp_path, "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,一般\n"
-                           "C1,E2,2025-01-03T09:00:00,受理,S1,,,,,联合办理\n")
+    path = write(
+        tmp_path,
+        "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,一般\n"
+        "C1,E2,2025-01-03T09:00:00,受理,S1,,,,,联合办理\n",
+    )
     r = load_exports([path])
     assert r.cases["C1"].attrs["procedure"] == "一般"
-    assert [(d.line, d.code, d.field) for d in r.defects] == [(3, "inconsistent_case_attribute", "case.procedure")]
+    assert [(d.line, d.code, d.field) for d in r.defects] == [
+        (3, "inconsistent_case_attribute", "case.procedure")
+    ]
     assert r.rows_used == 2
 
 

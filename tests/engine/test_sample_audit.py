@@ -24,8 +24,23 @@ POLICY = ROOT / "policies" / "licensing"
 
 def _audit(tmp_path: Path, engine: str, name: str = "out.json") -> dict:
     out, err = io.StringIO(), io.StringIO()
-    code = run_audit([str(SAMPLE), "--policy", str(POLICY), "--as-of", "2026-11-20", "--engine", engine,
-                      "--db", f"sqlite:///{tmp_path / 'w.db'}", "--json", str(tmp_path / name)], out, err)
+    code = run_audit(
+        [
+            str(SAMPLE),
+            "--policy",
+            str(POLICY),
+            "--as-of",
+            "2026-11-20",
+            "--engine",
+            engine,
+            "--db",
+            f"sqlite:///{tmp_path / 'w.db'}",
+            "--json",
+            str(tmp_path / name),
+        ],
+        out,
+        err,
+    )
     assert code == 0, err.getvalue()
     return json.loads((tmp_path / name).read_text(encoding="utf-8"))
 
@@ -38,39 +53,83 @@ def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_findings_match_generator_expectations(doc: dict) -> None:
     with EXPECTED.open(encoding="utf-8") as f:
         expected = sorted(
-            (r["case_id"], r["lapse"], r["subject"], r["deadline"], r["overdue_workdays"], r["ongoing"])
+            (
+                r["case_id"],
+                r["lapse"],
+                r["subject"],
+                r["deadline"],
+                r["overdue_workdays"],
+                r["ongoing"],
+            )
             for r in csv.DictReader(f)
         )
     got = sorted(
-        (f["case_id"], f["lapse"], f["subjects"][0]["person"], f["facts"].get("deadline", "") if f["lapse"] not in
-         ("notice_piecemeal", "extension_invalid") else "",
-         str(f["facts"]["overdue_workdays"]) if "overdue_workdays" in f["facts"] else "",
-         ("true" if f["facts"]["ongoing"] else "false") if "ongoing" in f["facts"] else "")
+        (
+            f["case_id"],
+            f["lapse"],
+            f["subjects"][0]["person"],
+            f["facts"].get("deadline", "")
+            if f["lapse"] not in ("notice_piecemeal", "extension_invalid")
+            else "",
+            str(f["facts"]["overdue_workdays"]) if "overdue_workdays" in f["facts"] else "",
+            ("true" if f["facts"]["ongoing"] else "false") if "ongoing" in f["facts"] else "",
+        )
         for f in doc["findings"]
     )
-    exp_cmp = [(c, lapse, s, d if lapse not in ("notice_piecemeal", "extension_invalid") else "",
-                o if lapse not in ("notice_piecemeal", "extension_invalid") else "",
-                g if lapse not in ("notice_piecemeal", "extension_invalid") else "")
-               for c, lapse, s, d, o, g in expected]
+    exp_cmp = [
+        (
+            c,
+            lapse,
+            s,
+            d if lapse not in ("notice_piecemeal", "extension_invalid") else "",
+            o if lapse not in ("notice_piecemeal", "extension_invalid") else "",
+            g if lapse not in ("notice_piecemeal", "extension_invalid") else "",
+        )
+        for c, lapse, s, d, o, g in expected
+    ]
     assert got == sorted(exp_cmp)
     assert len(got) >= 100
 
 
 def test_every_lapse_of_the_policy_occurs_in_the_sample(doc: dict) -> None:
     lapses = {f["lapse"] for f in doc["findings"]}
-    assert lapses == {"notice_late", "notice_piecemeal", "extension_invalid", "decision_late", "certificate_late"}
+    assert lapses == {
+        "notice_late",
+        "notice_piecemeal",
+        "extension_invalid",
+        "decision_late",
+        "certificate_late",
+    }
 
 
 def test_findings_document_shape_and_order(doc: dict) -> None:
     run = doc["run"]
-    assert {"id", "policies", "policy_hash", "input_hash", "as_of", "wenze_version", "summary"} <= set(run)
+    assert {
+        "id",
+        "policies",
+        "policy_hash",
+        "input_hash",
+        "as_of",
+        "wenze_version",
+        "summary",
+    } <= set(run)
     s = run["summary"]
     assert s["rows_in"] == s["rows_used"] + s["rows_quarantined"]
     keys = [(f["case_id"], f["lapse"], f["anchor"]) for f in doc["findings"]]
     assert keys == sorted(keys)
     f = doc["findings"][0]
-    assert {"id", "case_id", "lapse", "category", "grade", "subjects", "facts", "evidence", "explanation",
-            "policy"} <= set(f)
+    assert {
+        "id",
+        "case_id",
+        "lapse",
+        "category",
+        "grade",
+        "subjects",
+        "facts",
+        "evidence",
+        "explanation",
+        "policy",
+    } <= set(f)
     assert {"id", "version", "source"} <= set(f["policy"])
     assert all(s["responsibility"] == "直接责任" for f in doc["findings"] for s in f["subjects"])
     assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
@@ -87,7 +146,12 @@ def test_same_inputs_give_byte_identical_json_and_report(tmp_path: Path) -> None
     reports = []
     for d in (a, b):
         out = io.StringIO()
-        assert run_report(["latest", "--db", f"sqlite:///{d / 'w.db'}", "--format", "md"], out, io.StringIO()) == 0
+        assert (
+            run_report(
+                ["latest", "--db", f"sqlite:///{d / 'w.db'}", "--format", "md"], out, io.StringIO()
+            )
+            == 0
+        )
         reports.append(out.getvalue())
     assert reports[0] == reports[1]
     assert "逾期作出许可决定" in reports[0] and "## 发现明细" in reports[0]

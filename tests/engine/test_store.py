@@ -17,13 +17,21 @@ PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def _finding(fid: str, case: str, grade: str = "提醒谈话") -> dict:
-    return {"id": fid, "case_id": case, "lapse": "decision_late", "grade": grade, "anchor": "2025-03-31",
-            "subjects": [{"person": "S01", "responsibility": "直接责任"}],
-            "policy": {"id": "licensing", "version": "2019-04-23", "source": "行政许可法"}}
+    return {
+        "id": fid,
+        "case_id": case,
+        "lapse": "decision_late",
+        "grade": grade,
+        "anchor": "2025-03-31",
+        "subjects": [{"person": "S01", "responsibility": "直接责任"}],
+        "policy": {"id": "licensing", "version": "2019-04-23", "source": "行政许可法"},
+    }
 
 
 def _run(as_of: str = "2026-11-20") -> RunRecord:
-    return RunRecord(["licensing@2019-04-23"], "p" * 64, "i" * 64, as_of, "0.1.0", ["x.csv"], {"cases": 2})
+    return RunRecord(
+        ["licensing@2019-04-23"], "p" * 64, "i" * 64, as_of, "0.1.0", ["x.csv"], {"cases": 2}
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

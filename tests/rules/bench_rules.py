@@ -28,12 +28,13 @@ from engine.ir import (
     Ref,
     Truth,
 )
+from engine.rule_json import FactType
 from engine.rules_durable import DurableMatcher, RuleSpec
 
 BANDS = ((1, 5), (6, 15), (16, 30), (31, None))
 
 
-def banded(name: str, t: str, lapse: int | None, cond: Expr, measure: Ref) -> list[RuleSpec]:
+def banded(name: str, t: FactType, lapse: int | None, cond: Expr, measure: Ref) -> list[RuleSpec]:
     """One rule per band plus the no-band rule, as engine.match compiles a lapse."""
     specs, ranges = [], []
     for j, (low, high) in enumerate(BANDS):
