@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -58,11 +59,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return Exit.INTERNAL
 
 
-def _verbs() -> dict[str, Callable[[list[str], TextIO, TextIO], int]]:
-    from engine.calendar_cmd import run_calendar
-    from engine.cli_audit import run_audit, run_check, run_report
+# verb -> "module:function"; imported only when the verb runs, so `wenze calendar` does
+# not pay for SQLAlchemy and `wenze check` not for durable_rules.
+VERBS: dict[str, str] = {
+    "check": "engine.cli_audit:run_check",
+    "audit": "engine.cli_audit:run_audit",
+    "report": "engine.cli_audit:run_report",
+    "calendar": "engine.calendar_cmd:run_calendar",
+}
 
-    return {"check": run_check, "audit": run_audit, "report": run_report, "calendar": run_calendar}
+
+def _verbs() -> dict[str, Callable[[list[str], TextIO, TextIO], int]]:
+    return {verb: _lazy(target) for verb, target in VERBS.items()}
+
+
+def _lazy(target: str) -> Callable[[list[str], TextIO, TextIO], int]:
+    def run(args: list[str], out: TextIO, err: TextIO) -> int:
+        module, _, name = target.partition(":")
+        fn: Callable[[list[str], TextIO, TextIO], int] = getattr(
+            importlib.import_module(module), name
+        )
+        return fn(args, out, err)
+
+    return run
 
 
 def _usage() -> str:
