@@ -23,6 +23,7 @@ from engine import __version__
 from engine.cli import ArgParser, UsageError
 from engine.exit_codes import Exit
 from engine.ir import Policy
+from engine.jsonfmt import compact
 from engine.loader_csv import DEFAULT_ZONE, ExportError, LoadResult, load_exports
 from engine.report import ReportModel, render_json, render_text, summary_rows, write_json
 
@@ -269,13 +270,14 @@ def _evaluate_and_store(
     engine = open_store(ns.db)
     defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
     ns.clock.lap("evaluate")
-    run_id = save_run(engine, record, findings, defects)
+    payloads = [compact(f) for f in findings]
+    run_id = save_run(engine, record, findings, defects, payloads)
     ns.clock.lap("store")
     run = _run_dict(run_id, record)
     model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
     if ns.json_out:
         with open(ns.json_out, "w", encoding="utf-8") as f:
-            write_json(model, f)
+            write_json(model, f, payloads)
         ns.clock.lap("json")
     if not ns.quiet:
         _print_summary(out, run, findings, ns)

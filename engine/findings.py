@@ -55,6 +55,14 @@ class Finding:
     provisional: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def grade_rank(self) -> int:
+        """Position of the grade on its ladder, lightest = 0; -1 when ungraded."""
+        try:
+            return self.policy.ladder(self.ladder).levels.index(self.grade)
+        except (KeyError, ValueError):
+            return -1
+
     def sort_key(self) -> tuple[str, str, str, str]:
         return (self.case_id, self.lapse, self.anchor, self.id)
 
@@ -66,6 +74,7 @@ class Finding:
             "label": self.label,
             "category": self.category,
             "grade": self.grade,
+            "grade_rank": self.grade_rank,
             "ladder": self.ladder,
             "subjects": [s.as_dict() for s in self.subjects],
             "facts": self.facts,

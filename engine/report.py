@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from engine.jsonfmt import compact
+
 # Runs of 11 or more digits (an ID card may end in X): the only places personal numbers
 # can hide. One simple scan, then a look at each run, is far cheaper than two regexes
 # with look-arounds over every finding.
@@ -52,7 +54,7 @@ def render_json(model: ReportModel) -> str:
     return buf.getvalue()
 
 
-def write_json(model: ReportModel, out: TextIO) -> None:
+def write_json(model: ReportModel, out: TextIO, payloads: list[str] | None = None) -> None:
     """Stream the findings document, one finding per line.
 
     json's indenting encoder is pure Python and took longer than the whole audit on a
@@ -61,26 +63,24 @@ def write_json(model: ReportModel, out: TextIO) -> None:
     officials and computed facts only — no applicant data — so nothing here needs masking;
     the human-readable reports mask any ID-card or phone number that reaches them."""
     out.write("{\n")
-    for key, items in (("defects", model.defects), ("findings", model.findings)):
+    findings = payloads if payloads is not None else [compact(f) for f in model.findings]
+    defects = [compact(d) for d in model.defects]
+    for key, items in (("defects", defects), ("findings", findings)):
         out.write(f'  "{key}": [')
-        for i, item in enumerate(items):
+        for i, text in enumerate(items):
             out.write(",\n    " if i else "\n    ")
-            out.write(_compact(item))
+            out.write(text)
         out.write("\n  ],\n" if items else "],\n")
     run = json.dumps(model.run, ensure_ascii=False, indent=2, sort_keys=True)
     out.write('  "run": ' + run.replace("\n", "\n  ") + "\n}\n")
 
 
-def _compact(item: dict[str, Any]) -> str:
-    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-
-
 def summary_rows(findings: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
-    """(lapse, label, grade, count) sorted."""
-    c: Counter[tuple[str, str, str]] = Counter()
+    """(lapse, label, grade, count), by lapse and then from the lightest grade up."""
+    c: Counter[tuple[str, str, int, str]] = Counter()
     for f in findings:
-        c[(f["lapse"], f.get("label", ""), f.get("grade", ""))] += 1
-    return [(lapse, label, grade, n) for (lapse, label, grade), n in sorted(c.items())]
+        c[(f["lapse"], f.get("label", ""), f.get("grade_rank", -1), f.get("grade", ""))] += 1
+    return [(lapse, label, grade, n) for (lapse, label, _rank, grade), n in sorted(c.items())]
 
 
 def _by(findings: list[dict[str, Any]], key: str) -> list[tuple[str, int]]:

@@ -33,6 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from engine.jsonfmt import compact
+
 
 class Base(DeclarativeBase):
     pass
@@ -131,8 +133,10 @@ def save_run(
     run: RunRecord,
     findings: Sequence[dict[str, Any]],
     defects: Iterable[tuple[str, str, int, str, str]] = (),
+    payloads: Sequence[str] | None = None,
 ) -> str:
-    """Store a run and its findings; returns the run id. Idempotent for the same run."""
+    """Store a run and its findings; returns the run id. Idempotent for the same run.
+    `payloads`: the findings already serialised with `engine.jsonfmt.compact`, if at hand."""
     rid = run.run_id
     with Session(engine) as s, s.begin():
         existing = s.get(RunRow, rid)
@@ -156,7 +160,8 @@ def save_run(
             )
         )
         s.flush()
-        rows = [_finding_row(f) for f in findings]
+        texts = payloads if payloads is not None else [compact(f) for f in findings]
+        rows = [_finding_row(f, t) for f, t in zip(findings, texts, strict=True)]
         for i in range(0, len(rows), BATCH):
             _upsert_findings(s, rows[i : i + BATCH])
             s.execute(
@@ -177,7 +182,7 @@ def _next_seq(s: Session) -> int:
     return (last or 0) + 1
 
 
-def _finding_row(f: dict[str, Any]) -> dict[str, Any]:
+def _finding_row(f: dict[str, Any], payload: str) -> dict[str, Any]:
     subjects = f.get("subjects") or [{}]
     return {
         "id": f["id"],
@@ -187,7 +192,7 @@ def _finding_row(f: dict[str, Any]) -> dict[str, Any]:
         "person": subjects[0].get("person", ""),
         "grade": f.get("grade", ""),
         "anchor": f.get("anchor", ""),
-        "payload": json.dumps(f, ensure_ascii=False, sort_keys=True),
+        "payload": payload,
     }
 
 
