@@ -11,7 +11,7 @@ from engine.calendar import WorkCalendar, load_cn_calendar
 
 CAL = load_cn_calendar()
 # Start days from 1990 to 2099, so that n <= 400 working days never leaves the range.
-days = st.dates(min_value=date(1990, 1, 2)  # the day before must exist too, max_value=date(2099, 6, 30))
+days = st.dates(min_value=date(1990, 1, 2), max_value=date(2099, 6, 30))  # d - 1 must exist too
 table_days = st.dates(min_value=date(2003, 12, 1), max_value=date(2027, 1, 31))
 counts = st.integers(min_value=1, max_value=400)
 
