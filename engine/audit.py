@@ -10,7 +10,7 @@ durable stage runs in a worker process so a native crash cannot lose the audit.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,11 +20,15 @@ from typing import Any
 from engine.calendar import WorkCalendar
 from engine.derive import CaseFacts, derive_case
 from engine.findings import Finding, build_findings
+from engine.grading import Prior, regrade
 from engine.ir import Policy
 from engine.match import DurableStage, Match, match_python
 from engine.model import CaseHistory
+from engine.registers import Registers
+from engine.versions import choose
 
-CHUNK = 4096  # cases derived, matched and turned into findings together
+CHUNK = 4096
+_EMPTY = Registers()  # cases derived, matched and turned into findings together
 
 
 @dataclass
@@ -38,6 +42,64 @@ class AuditOutcome:
     engine_errors: list[str] = field(default_factory=list)
 
 
+def audit_policies(
+    histories: dict[str, CaseHistory],
+    policies: Sequence[Policy],
+    cal: WorkCalendar,
+    as_of: date,
+    *,
+    stage: str = "durable",
+    registers: Registers = _EMPTY,
+    priors: Iterable[Prior] = (),
+    progress: Callable[[int], None] | None = None,
+    in_process: bool = False,
+) -> AuditOutcome:
+    """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
+    从旧兼从轻); then the person pass finishes every grade over the whole run."""
+    groups: dict[str, list[Policy]] = {}
+    for p in policies:
+        groups.setdefault(p.id, []).append(p)
+    total = AuditOutcome(findings=[])
+    for pid in sorted(groups):
+        versions = sorted(groups[pid], key=lambda p: (p.effective, p.version))
+        by_version: dict[str, list[Finding]] = {}
+        for v in versions:
+            one = audit(
+                histories.values(),
+                v,
+                cal,
+                as_of,
+                stage=stage,
+                registers=registers,
+                progress=progress,
+                in_process=in_process,
+            )
+            by_version[v.version] = one.findings
+            _merge(total, one, first=v is versions[0])
+        chosen = (
+            by_version[versions[0].version]
+            if len(versions) == 1
+            else choose(versions, by_version, histories, as_of)
+        )
+        total.findings.extend(chosen)
+    months = {f.lapse: f.policy.pursuable_months for f in total.findings}
+    regrade(total.findings, priors, registers.sanctions, as_of, months)
+    total.findings.sort(key=Finding.sort_key)
+    return total
+
+
+def _merge(total: AuditOutcome, one: AuditOutcome, first: bool) -> None:
+    if first:
+        total.cases = max(total.cases, one.cases)
+        total.events = max(total.events, one.events)
+    total.clock_states.update(one.clock_states)
+    total.undetermined.extend(one.undetermined)
+    total.engine_errors.extend(e for e in one.engine_errors if e not in total.engine_errors)
+    for k, v in one.rule_stage.items():
+        if isinstance(v, int) and not isinstance(v, bool):
+            total.rule_stage[k] = total.rule_stage.get(k, 0) + v
+
+
 def audit(
     histories: Iterable[CaseHistory],
     policy: Policy,
@@ -45,9 +107,12 @@ def audit(
     as_of: date,
     *,
     stage: str = "durable",
+    registers: Registers = _EMPTY,
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
 ) -> AuditOutcome:
+    """One policy version; grades are base grades plus case-level modifiers until the
+    person pass (`engine.grading.regrade`, run by `audit_policies`) finishes them."""
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
     out = AuditOutcome(findings=[])
@@ -58,13 +123,13 @@ def audit(
     if stage == "python":
         for facts in chunks:
             _tally(out, facts)
-            _collect(out, facts, _python_all(facts, policy), policy)
+            _collect(out, facts, _python_all(facts, policy), policy, registers)
             if progress is not None:
                 progress(out.cases)
     else:
         with DurableStage(policy, in_process=in_process) as durable:
             try:
-                _pipelined(durable, chunks, policy, out, progress)
+                _pipelined(durable, chunks, policy, out, progress, registers)
             finally:
                 out.rule_stage = _stats_dict(durable.stats)
     out.findings.sort(key=Finding.sort_key)
@@ -77,6 +142,7 @@ def _pipelined(
     policy: Policy,
     out: AuditOutcome,
     progress: Callable[[int], None] | None,
+    registers: Registers,
 ) -> None:
     """Derive chunk k+1 while the rule worker matches chunk k: the worker is another
     process, and the thread that feeds it mostly waits on the pipe (GIL released), so the
@@ -87,10 +153,10 @@ def _pipelined(
             _tally(out, facts)
             job = pool.submit(durable.match, facts)
             if pending is not None:
-                _finish(durable, pending, policy, out, progress)
+                _finish(durable, pending, policy, out, progress, registers)
             pending = (facts, job)
         if pending is not None:
-            _finish(durable, pending, policy, out, progress)
+            _finish(durable, pending, policy, out, progress, registers)
 
 
 def _finish(
@@ -99,10 +165,11 @@ def _finish(
     policy: Policy,
     out: AuditOutcome,
     progress: Callable[[int], None] | None,
+    registers: Registers,
 ) -> None:
     facts, job = pending
     matches = _recover_engine_errors(durable, facts, policy, job.result(), out)
-    _collect(out, facts, matches, policy)
+    _collect(out, facts, matches, policy, registers)
     if progress is not None:
         progress(out.cases)
 
@@ -152,7 +219,11 @@ def _recover_engine_errors(
 
 
 def _collect(
-    out: AuditOutcome, facts: list[CaseFacts], matches: list[Match], policy: Policy
+    out: AuditOutcome,
+    facts: list[CaseFacts],
+    matches: list[Match],
+    policy: Policy,
+    registers: Registers,
 ) -> None:
     by_case: dict[str, list[Match]] = {}
     for m in matches:
@@ -160,7 +231,7 @@ def _collect(
     for f in facts:
         ms = by_case.get(f.history.case_id)
         if ms:
-            out.findings.extend(build_findings(f, ms, policy))
+            out.findings.extend(build_findings(f, ms, policy, registers))
 
 
 def _stats_dict(stats: Any) -> dict[str, Any]:

@@ -25,6 +25,16 @@ from engine.exit_codes import Exit
 from engine.ir import Policy
 from engine.jsonfmt import compact
 from engine.loader_csv import DEFAULT_ZONE, ExportError, LoadResult, load_exports
+from engine.registers import (
+    RegisterError,
+    Registers,
+    Roster,
+    Sanctions,
+    Votes,
+    load_roster,
+    load_sanctions,
+    load_votes,
+)
 from engine.report import ReportModel, render_json, render_text, summary_rows, write_json
 
 # --------------------------------------------------------------------- check
@@ -118,6 +128,11 @@ def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
     p.add_argument("--json", dest="json_out", help="write the findings document (JSON) here")
     p.add_argument("--strict", action="store_true", help="any data defect stops the audit (exit 2)")
     p.add_argument(
+        "--roster", help="roster CSV: person,name,unit,post,leader_role,area,valid_from,valid_to"
+    )
+    p.add_argument("--votes", help="collective-decision votes CSV: event_id,person,vote,chair")
+    p.add_argument("--sanctions", help="sanctions register CSV: person,sanction,effective,months")
+    p.add_argument(
         "--quarantine",
         help="CSV for defective rows (default: quarantine.csv beside --json, "
         "else in the current folder; written only when there are any)",
@@ -171,6 +186,11 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
             err.write(f"wenze audit: no policy found in {ns.policy}\n")
         return Exit.USAGE
     as_of: date = ns.as_of
+    try:
+        ns.registers = _load_registers(ns)
+    except RegisterError as e:
+        err.write(f"wenze audit: {e}\n")
+        return Exit.USAGE
     zone = ZoneInfo(DEFAULT_ZONE)
     as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(
         microseconds=1
@@ -214,33 +234,26 @@ def _evaluate_and_store(
     err: TextIO,
     progress: _Progress | None,
 ) -> int:
-    from engine.audit import audit
+    from engine.audit import audit_policies
     from engine.calendar import load_cn_calendar
-    from engine.store import RunRecord, open_store, save_run
+    from engine.store import RunRecord, confirmed_priors, open_store, save_run
 
     cal = load_cn_calendar()
-    findings: list[dict[str, Any]] = []
-    states: dict[str, int] = {}
-    undetermined: list[list[str]] = []
-    engine_errors: list[str] = []
-    rule_stage: dict[str, Any] = {}
-    for pol in policies:
-        outcome = audit(
-            loaded.cases.values(),
-            pol,
-            cal,
-            as_of,
-            stage=ns.engine,
-            progress=progress.cases if progress else None,
-        )
-        findings.extend(f.as_json() for f in outcome.findings)
-        for k, v in outcome.clock_states.items():
-            states[k] = states.get(k, 0) + v
-        undetermined.extend([pol.id, c, k] for c, k in outcome.undetermined)
-        engine_errors.extend(outcome.engine_errors)
-        rule_stage[pol.id] = {
-            k: v for k, v in outcome.rule_stage.items() if k in ("blocks", "facts", "restarts")
-        }
+    engine = open_store(ns.db)
+    outcome = audit_policies(
+        loaded.cases,
+        policies,
+        cal,
+        as_of,
+        stage=ns.engine,
+        registers=ns.registers,
+        priors=confirmed_priors(engine),
+        progress=progress.cases if progress else None,
+    )
+    findings: list[dict[str, Any]] = [f.as_json() for f in outcome.findings]
+    states = dict(outcome.clock_states)
+    undetermined = [list(x) for x in outcome.undetermined]
+    engine_errors = list(outcome.engine_errors)
     findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
     n_cases, rows_used = len(loaded.cases), loaded.rows_used
     loaded.cases.clear()  # the histories are no longer needed: free them before storing
@@ -267,7 +280,6 @@ def _evaluate_and_store(
         inputs=list(ns.exports),
         summary=summary,
     )
-    engine = open_store(ns.db)
     defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
     ns.clock.lap("evaluate")
     payloads = [compact(f) for f in findings]
@@ -285,6 +297,14 @@ def _evaluate_and_store(
         err.write("wenze audit: internal error: rows in ≠ used + quarantined\n")
         return Exit.INTERNAL
     return Exit.FAILED if ns.fail_on_findings and findings else Exit.OK
+
+
+def _load_registers(ns: Any) -> Registers:
+    return Registers(
+        roster=load_roster(ns.roster) if ns.roster else Roster(),
+        votes=load_votes(ns.votes) if ns.votes else Votes(),
+        sanctions=load_sanctions(ns.sanctions) if ns.sanctions else Sanctions(),
+    )
 
 
 def _run_dict(run_id: str, record: Any) -> dict[str, Any]:

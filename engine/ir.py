@@ -33,10 +33,34 @@ class Unit(enum.Enum):
 
     WORKDAYS = "workdays"
     DAYS = "days"  # natural days
+    WEEKS = "weeks"  # 7 natural days each
+    MONTHS = "months"  # calendar months: same day of the month, or its last day
+    HOURS = "hours"  # natural hours, counted between instants
+    WORKHOURS = "workhours"  # hours within office hours on working days
 
     @property
     def label(self) -> str:
-        return {"workdays": "个工作日", "days": "日"}[self.value]
+        return _UNIT_LABELS[self.value]
+
+    @property
+    def is_hours(self) -> bool:
+        """Counted between instants (hours), not between dates (days)."""
+        return self in (Unit.HOURS, Unit.WORKHOURS)
+
+    @property
+    def natural(self) -> bool:
+        """Counts every day: the civil-procedure rollover (§6.7) may apply."""
+        return self in (Unit.DAYS, Unit.WEEKS, Unit.MONTHS)
+
+
+_UNIT_LABELS = {
+    "workdays": "个工作日",
+    "days": "日",
+    "weeks": "周",
+    "months": "个月",
+    "hours": "小时",
+    "workhours": "个工作小时",
+}
 
 
 # ---------------------------------------------------------------- expressions
@@ -57,6 +81,11 @@ class ClockProperty(enum.Enum):
     REMAINING_WORKDAYS = "remaining_workdays"  # int, 0 unless running
     EXTENSIONS = "extensions"  # int: accepted extensions
     REFUSED_EXTENSIONS = "refused_extensions"  # int: extensions that extended nothing
+    # Promised limit (承诺时限) beside the statutory one: yellow before red (DOMAIN §12.4).
+    PROMISED_BREACHED = "promised_breached"  # bool: stopped after, or open past, the promise
+    PROMISED_OVERDUE_WORKDAYS = "promised_overdue_workdays"  # int, 0 unless promised_breached
+    OVERDUE_HOURS = "overdue_hours"  # int: hours past the deadline (hour clocks; else 0)
+    RESTARTS = "restarts"  # int: times the clock started afresh (`restart at`)
 
     @property
     def is_bool(self) -> bool:
@@ -71,6 +100,7 @@ _BOOL_CLOCK_PROPS = frozenset(
         ClockProperty.LATE,
         ClockProperty.OVERDUE,
         ClockProperty.BREACHED,
+        ClockProperty.PROMISED_BREACHED,
     }
 )
 
@@ -244,6 +274,9 @@ class Clock:
 
 class Responsibility(enum.Enum):
     DIRECT = "直接责任"
+    PRINCIPAL_LEADER = "主要领导责任"  # the unit's principal leader at the time of the lapse
+    IMPORTANT_LEADER = "重要领导责任"  # the deputy in charge of the area at that time
+    COLLECTIVE = "集体决策责任"  # voters in favour and the chair of a collective decision
 
 
 class SubjectKind(enum.Enum):
@@ -251,6 +284,13 @@ class SubjectKind(enum.Enum):
     ACTOR_OF_FIRST = "actor_of_first"  # actor of the first event of ACTIVITY
     ACTOR_OF_LAST = "actor_of_last"  # actor of the last event of ACTIVITY
     ACTOR_OF_IT = "actor_of_it"  # actor of the `for each` event itself
+    # Leadership from the roster, at the lapse's conduct date, of the unit of the
+    # direct subject (target "") or of a named unit (target = unit name).
+    PRINCIPAL_OF_UNIT = "principal_of_unit"
+    DEPUTY_OF_UNIT = "deputy_of_unit"
+    # Voters in favour and the chair of the (first) decision event of ACTIVITY, from the
+    # votes file; recorded dissent, reservation and absence exempt (问责条例 art. 17).
+    VOTERS_OF = "voters_of"
 
 
 @dataclass(frozen=True)
@@ -300,12 +340,42 @@ class Band:
 
 @dataclass(frozen=True)
 class Grading:
-    """`grade LADDER by MEASURE { bands }` or `grade LADDER fixed LEVEL`."""
+    """`grade LADDER by MEASURE { bands }` or `grade LADDER fixed LEVEL`, then modifiers."""
 
     ladder: str
     measure: Ref | None  # an int ref; None for a fixed grade
     bands: tuple[Band, ...]
     fixed: str | None
+    ref: PolicyRef
+    modifiers: tuple[Modifier, ...] = ()
+
+
+class ModifierKind(enum.Enum):
+    AGGRAVATE = "aggravate"  # 从重/加重: k levels up the ladder
+    MITIGATE = "mitigate"  # 从轻/减轻: k levels down
+    EXEMPT = "exempt"  # 免予/不予问责: no measure (the finding stays, marked exempt)
+
+
+@dataclass(frozen=True)
+class RepeatRule:
+    """`repeat within N months [of category C]`: the same person had a lapse of that
+    category (default: this lapse's) in the N months before this one — earlier in the same
+    run, or confirmed in an earlier run; dismissed findings never count."""
+
+    months: int
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """`aggravate K when …` / `mitigate K when …` / `exempt when …`, applied in order."""
+
+    kind: ModifierKind
+    levels: int
+    when: Expr | None  # a condition over the case's facts
+    repeat: RepeatRule | None  # or a repeat offence
+    during_sanction: bool  # or a new lapse during an active sanction period (政务处分法 art. 13)
+    source: str
     ref: PolicyRef
 
 
@@ -339,6 +409,11 @@ class Policy:
     lapses: tuple[Lapse, ...]
     file: str
     text_sha256: str = field(default="", compare=False)
+    effective_until: date | None = None  # last day this version is in force (None: open)
+    pursuable_months: int | None = None  # time bar: older lapses are reported time-barred
+    # Versions are chosen by the conduct day, or by the day of the first event of this
+    # activity when set (e.g. road fines: the version in force when the fine was created).
+    version_by: str = ""
 
     def clock(self, name: str) -> Clock:
         for c in self.clocks:

@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from engine.grading import Prior
 from engine.jsonfmt import compact
 
 
@@ -70,6 +72,19 @@ class RunFindingRow(Base):
     __tablename__ = "run_findings"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), primary_key=True)
+
+
+class ReviewRow(Base):
+    """The audit log of reviewers' decisions: one row per decision, never updated."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # confirmed / dismissed / regraded
+    grade: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))  # when the reviewer decided (adapter clock)
 
 
 class DefectRow(Base):
@@ -257,3 +272,77 @@ def load_run_defects(engine: Engine, run_id: str) -> list[dict[str, Any]]:
             {"code": r.code, "file": r.file, "line": r.line, "field": r.field, "message": r.message}
             for r in rows
         ]
+
+
+DECISIONS = ("confirmed", "dismissed", "regraded")
+
+
+def record_review(
+    engine: Engine,
+    finding_id: str,
+    decision: str,
+    reason: str,
+    reviewer: str,
+    at: str,
+    grade: str = "",
+) -> str | None:
+    """Record a reviewer's decision and set the finding's status; returns None when the
+    finding does not exist. The decision survives re-runs (review_status is never reset)."""
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    with Session(engine) as s, s.begin():
+        row = s.get(FindingRow, finding_id)
+        if row is None:
+            hits = list(
+                s.scalars(select(FindingRow).where(FindingRow.id.like(f"{finding_id}%")).limit(2))
+            )
+            if len(hits) != 1:
+                return None
+            row = hits[0]
+        row.review_status = decision
+        s.add(
+            ReviewRow(
+                finding_id=row.id,
+                decision=decision,
+                grade=grade,
+                reason=reason,
+                reviewer=reviewer,
+                at=at,
+            )
+        )
+        return row.id
+
+
+def review_log(engine: Engine, finding_id: str) -> list[dict[str, str]]:
+    with Session(engine) as s:
+        rows = s.scalars(
+            select(ReviewRow).where(ReviewRow.finding_id == finding_id).order_by(ReviewRow.id)
+        )
+        return [
+            {
+                "decision": r.decision,
+                "grade": r.grade,
+                "reason": r.reason,
+                "reviewer": r.reviewer,
+                "at": r.at,
+            }
+            for r in rows
+        ]
+
+
+def confirmed_priors(engine: Engine) -> list[Prior]:
+    """Findings reviewers confirmed, for repeat-offence modifiers; dismissed never count."""
+    with Session(engine) as s:
+        q = select(FindingRow.id, FindingRow.person, FindingRow.payload).where(
+            FindingRow.review_status == "confirmed"
+        )
+        out = []
+        for fid, person, payload in s.execute(q):
+            doc = json.loads(payload)
+            conduct = doc.get("conduct") or doc.get("anchor", "")[:10]
+            try:
+                day = date.fromisoformat(conduct)
+            except ValueError:
+                continue
+            out.append(Prior(fid, person, doc.get("category", ""), day))
+    return sorted(out, key=lambda p: (p.conduct, p.finding_id))

@@ -1,0 +1,303 @@
+"""Attribution: who answers for a lapse, with which responsibility type, and why.
+
+In: a case's derived facts, the lapse's responsibility clauses, the candidate it was found
+on, the day of the conduct, and the registers (roster, votes).
+Out: `Subject`s, each with its reason added to the explanation trail. A clause that finds
+nobody adds a step saying why; a lapse whose clauses all find nobody is attributed to
+`责任主体不明确` with the unit — never dropped (问事必问人).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from engine.clocks import Step
+from engine.derive import Candidate, CaseFacts
+from engine.ir import Responsibility, SubjectKind, SubjectRule
+from engine.model import CaseHistory, Event
+from engine.registers import EXEMPT_VOTES, Registers, Roster
+
+UNATTRIBUTED = "责任主体不明确"
+
+
+@dataclass(frozen=True)
+class Subject:
+    person: str
+    responsibility: str
+    unit: str = ""
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        d = {"person": self.person, "responsibility": self.responsibility}
+        if self.unit:
+            d["unit"] = self.unit
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+def attribute(
+    facts: CaseFacts,
+    rules: tuple[SubjectRule, ...],
+    cand: Candidate,
+    conduct: date,
+    custody: frozenset[str] | None,
+    registers: Registers,
+    trail: list[Step],
+) -> list[Subject]:
+    direct: list[Subject] = []
+    out: list[Subject] = []
+    # Direct responsibility first: leadership clauses are relative to the direct subject's unit.
+    ordered = sorted(rules, key=lambda r: r.responsibility is not Responsibility.DIRECT)
+    for rule in ordered:
+        found = _resolve(facts, rule, cand, conduct, custody, registers, trail, direct)
+        for s in found:
+            if s.responsibility == Responsibility.DIRECT.value:
+                direct.append(s)
+            if all((s.person, s.responsibility) != (o.person, o.responsibility) for o in out):
+                out.append(s)
+    return out or [_unattributed(facts.history, cand.event, trail)]
+
+
+def _resolve(
+    facts: CaseFacts,
+    rule: SubjectRule,
+    cand: Candidate,
+    conduct: date,
+    custody: frozenset[str] | None,
+    registers: Registers,
+    trail: list[Step],
+    direct: list[Subject],
+) -> list[Subject]:
+    resp = rule.responsibility.value
+    ref = str(rule.ref)
+    kind = rule.kind
+    if kind is SubjectKind.ACTOR_OF_IT:
+        ev = cand.event
+        if ev is None or not ev.actor:
+            trail.append(Step("holder", f"{resp}：该事件没有经办人记录", ref))
+            return []
+        trail.append(
+            Step("holder", f"责任人：{ev.actor}（{ev.activity}的经办人）— {resp}", ref, ev.event_id)
+        )
+        return [Subject(ev.actor, resp, ev.unit)]
+    if kind in (SubjectKind.ACTOR_OF_FIRST, SubjectKind.ACTOR_OF_LAST):
+        events = facts.history.of(rule.target)
+        if not events:
+            trail.append(Step("holder", f"{resp}：本案没有{rule.target}记录", ref))
+            return []
+        ev = events[0] if kind is SubjectKind.ACTOR_OF_FIRST else events[-1]
+        if not ev.actor:
+            trail.append(
+                Step(
+                    "holder",
+                    f"{resp}：{ev.activity}（{ev.event_id}）没有经办人记录",
+                    ref,
+                    ev.event_id,
+                )
+            )
+            return []
+        which = "首次" if kind is SubjectKind.ACTOR_OF_FIRST else "最后一次"
+        trail.append(
+            Step(
+                "holder",
+                f"责任人：{ev.actor}（{which}{ev.activity}的经办人）— {resp}",
+                ref,
+                ev.event_id,
+            )
+        )
+        return [Subject(ev.actor, resp, ev.unit)]
+    if kind is SubjectKind.HOLDER_AT_DEADLINE:
+        return _holder(facts, rule, custody, trail)
+    if kind in (SubjectKind.PRINCIPAL_OF_UNIT, SubjectKind.DEPUTY_OF_UNIT):
+        return _leader(facts, rule, conduct, registers, trail, direct)
+    if kind is SubjectKind.VOTERS_OF:
+        return _voters(facts, rule, registers, trail)
+    return []
+
+
+def _holder(
+    facts: CaseFacts, rule: SubjectRule, custody: frozenset[str] | None, trail: list[Step]
+) -> list[Subject]:
+    resp, ref = rule.responsibility.value, str(rule.ref)
+    clock = facts.clocks.get(rule.target)
+    if clock is None or clock.deadline is None or clock.start_event is None:
+        trail.append(
+            Step(
+                "holder", f"{resp}：「{rule.target}」未计算出期限，无法确定期限届满时的承办人", ref
+            )
+        )
+        return []
+    holder, why, unit, event_id = holder_at(
+        facts.history, clock.start_event, clock.deadline, custody
+    )
+    if not holder:
+        trail.append(
+            Step(
+                "holder",
+                f"{resp}：期限届满日 {clock.deadline.isoformat()} 的承办人没有记录（{why}）",
+                ref,
+                event_id,
+            )
+        )
+        return []
+    trail.append(
+        Step(
+            "holder",
+            f"责任人：{holder}（期限届满日 {clock.deadline.isoformat()} 终了时的承办人：{why}）— {resp}",
+            ref,
+            event_id,
+        )
+    )
+    return [Subject(holder, resp, unit)]
+
+
+def holder_at(
+    history: CaseHistory, accepting: Event, day: date, custody: frozenset[str] | None
+) -> tuple[str, str, str, str]:
+    """DESIGN §6.6: the assignee of the latest custody event at or before the end of `day`;
+    before any, the actor of the accepting (or deemed-receiving) event.
+    Returns (person, reason, unit, event id)."""
+    latest: Event | None = None
+    for e in history.events:
+        if e.time.date() > day:
+            break
+        if e.assignee and (custody is None or e.activity in custody):
+            latest = e
+    if latest is not None:
+        why = f"{latest.time.date().isoformat()} {latest.activity}给 {latest.assignee}"
+        return latest.assignee, why, latest.unit, latest.event_id
+    why = f"此前无分派/转办记录，按{accepting.activity}的经办人"
+    return accepting.actor, why, accepting.unit, accepting.event_id
+
+
+def _leader(
+    facts: CaseFacts,
+    rule: SubjectRule,
+    conduct: date,
+    registers: Registers,
+    trail: list[Step],
+    direct: list[Subject],
+) -> list[Subject]:
+    resp, ref = rule.responsibility.value, str(rule.ref)
+    roster = registers.roster
+    unit = rule.target or _unit_of_direct(direct, roster, conduct)
+    if not roster.posts:
+        trail.append(
+            Step(
+                "leader",
+                f"{resp}：未提供人员名册（--roster），无法确定 {conduct.isoformat()} 的领导",
+                ref,
+            )
+        )
+        return []
+    if not unit:
+        trail.append(Step("leader", f"{resp}：无法确定直接责任人所在单位", ref))
+        return []
+    if rule.kind is SubjectKind.PRINCIPAL_OF_UNIT:
+        post = roster.principal(unit, conduct)
+        what = "主要负责人"
+    else:
+        areas = [
+            a
+            for a in (
+                facts.history.attrs.get("matter", ""),
+                facts.history.attrs.get("kind", ""),
+                direct[0].unit if direct else "",
+            )
+            if a
+        ]
+        post = next((p for a in areas if (p := roster.deputy(unit, a, conduct)) is not None), None)
+        what = f"分管领导（分管 {'、'.join(areas) or '—'}）"
+    if post is None:
+        trail.append(
+            Step("leader", f"{resp}：名册中没有 {unit} 在 {conduct.isoformat()} 的{what}", ref)
+        )
+        return []
+    name = f"{post.person}（{post.name}）" if post.name else post.person
+    span = f"{post.valid_from.isoformat()}起" + (
+        f"至{post.valid_to.isoformat()}" if post.valid_to else "在任"
+    )
+    trail.append(
+        Step(
+            "leader",
+            f"{resp}：{name}，{conduct.isoformat()} 时任 {unit} {what}（{span}；名册 {roster.file}:{post.line}）",
+            ref,
+        )
+    )
+    return [Subject(post.person, resp, unit)]
+
+
+def _unit_of_direct(direct: list[Subject], roster: Roster, day: date) -> str:
+    """The direct subject's unit as the export recorded it, else as the roster says."""
+    for s in direct:
+        if s.unit:
+            return s.unit
+    for s in direct:
+        unit = roster.unit_of(s.person, day)
+        if unit:
+            return unit
+    return ""
+
+
+def _voters(
+    facts: CaseFacts, rule: SubjectRule, registers: Registers, trail: list[Step]
+) -> list[Subject]:
+    resp, ref = rule.responsibility.value, str(rule.ref)
+    events = facts.history.of(rule.target)
+    if not events:
+        trail.append(Step("vote", f"{resp}：本案没有{rule.target}记录", ref))
+        return []
+    decision = events[0]
+    votes = registers.votes.of(decision.event_id)
+    if not votes:
+        trail.append(
+            Step(
+                "vote",
+                f"{resp}：表决记录（--votes）中没有 {decision.event_id} 的表决情况",
+                ref,
+                decision.event_id,
+            )
+        )
+        return []
+    out = []
+    for v in votes:
+        role = "主持人" if v.chair else "参与者"
+        if v.vote in EXEMPT_VOTES:
+            trail.append(
+                Step(
+                    "vote",
+                    f"{v.person}（{role}）表决意见为「{v.vote}」，依问责条例第十七条不予问责",
+                    ref,
+                    decision.event_id,
+                )
+            )
+        elif v.vote == "同意" or v.chair:
+            trail.append(
+                Step(
+                    "vote",
+                    f"{v.person}（{role}）表决意见为「{v.vote}」— {resp}",
+                    ref,
+                    decision.event_id,
+                )
+            )
+            out.append(Subject(v.person, resp, decision.unit))
+        else:
+            trail.append(
+                Step(
+                    "vote",
+                    f"{v.person}（{role}）表决意见为「{v.vote}」，非赞成者，不承担集体决策责任",
+                    ref,
+                    decision.event_id,
+                )
+            )
+    return out
+
+
+def _unattributed(history: CaseHistory, ev: Event | None, trail: list[Step]) -> Subject:
+    units = [e.unit for e in history.events if e.unit]
+    unit = ev.unit if ev is not None and ev.unit else (units[-1] if units else "")
+    reason = "责任条款未能确定具体责任人"
+    trail.append(Step("holder", f"{UNATTRIBUTED}：{reason}；责任单位 {unit or '未知'}"))
+    return Subject("", UNATTRIBUTED, unit, reason)

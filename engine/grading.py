@@ -1,0 +1,200 @@
+"""Grading: a base grade from the lapse's bands, then ordered modifiers, each explained.
+
+In: findings with their base grade and the outcome of case-level modifier conditions;
+the run's other findings, prior confirmed findings from the store and the sanctions
+register (for person-level modifiers: repeat offences, a lapse during a sanction period).
+Out: each finding's final grade, with one explanation step per modifier that applied,
+capped at the ladder's ends; exempt findings stay in the output, marked exempt.
+
+The person-level pass sees the whole run (DESIGN §9: partition by person for grading):
+"earlier" means earlier in (conduct day, case, lapse, id) order, so results never depend
+on input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from engine.clocks import Step
+from engine.ir import Ladder, Modifier, ModifierKind
+from engine.registers import Sanctions, add_months
+
+EXEMPT_LABEL = "免予问责"
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A finding confirmed by a reviewer in an earlier run (dismissed ones never count)."""
+
+    finding_id: str
+    person: str
+    category: str
+    conduct: date
+
+
+@dataclass
+class GradeState:
+    """What the per-case stage knows of a finding's grade; the person pass finishes it."""
+
+    ladder: Ladder | None
+    base_rank: int  # -1: ungraded (no band matched)
+    pending: list[tuple[Modifier, bool | None, str]] = field(
+        default_factory=list
+    )  # (mod, applies?, why)
+    final_rank: int = -1
+    exempt: bool = False
+
+
+def level_of(state: GradeState) -> str:
+    if state.exempt:
+        return EXEMPT_LABEL
+    if state.ladder is None or state.final_rank < 0:
+        return ""
+    return state.ladder.levels[state.final_rank]
+
+
+class Gradable(Protocol):
+    """What the person pass needs of a finding (engine.findings.Finding provides it)."""
+
+    id: str
+    case_id: str
+    lapse: str
+    category: str
+    conduct: date
+    grade: str
+    grade_state: GradeState
+    explanation: list[Step]
+    facts: dict[str, object]
+
+    @property
+    def person(self) -> str: ...
+
+
+def regrade(
+    findings: Sequence[Gradable],
+    priors: Iterable[Prior] = (),
+    sanctions: Sanctions | None = None,
+    as_of: date | None = None,
+    pursuable_months: dict[str, int | None] | None = None,
+) -> None:
+    """Resolve person-level modifiers, apply every modifier in order, set the grade."""
+    ordered = sorted(findings, key=lambda f: (f.conduct, f.case_id, f.lapse, f.id))
+    current_ids = {f.id for f in findings}
+    history: dict[str, list[tuple[date, str, str]]] = {}  # person -> (day, category, id)
+    for p in priors:
+        if p.person and p.finding_id not in current_ids:
+            history.setdefault(p.person, []).append(
+                (p.conduct, p.category, f"prior:{p.finding_id}")
+            )
+    for f in ordered:
+        person = f.person
+        state = f.grade_state
+        if f.facts.get("not_pursued"):
+            continue  # a lighter later version does not treat it as a lapse: nothing to grade
+        resolved: list[tuple[Modifier, bool, str]] = []
+        for mod, applies, why in state.pending:
+            if applies is None:
+                applies, why = _person_condition(mod, f, person, history, sanctions)
+            resolved.append((mod, applies, why))
+        _apply(f, state, resolved)
+        if person:
+            history.setdefault(person, []).append((f.conduct, f.category, f.id))
+        _time_bar(f, as_of, (pursuable_months or {}).get(f.lapse))
+
+
+def _person_condition(
+    mod: Modifier,
+    f: Gradable,
+    person: str,
+    history: dict[str, list[tuple[date, str, str]]],
+    sanctions: Sanctions | None,
+) -> tuple[bool, str]:
+    if mod.repeat is not None:
+        if not person:
+            return False, "责任人不明确，不认定重复"
+        category = mod.repeat.category or f.category
+        since = add_months(f.conduct, -mod.repeat.months)
+        earlier = [
+            fid
+            for day, cat, fid in history.get(person, [])
+            if cat == category and since <= day <= f.conduct
+        ]
+        if earlier:
+            shown = "、".join(
+                e.removeprefix("prior:")
+                + ("（已确认的以往发现）" if e.startswith("prior:") else "")
+                for e in earlier[:3]
+            )
+            return (
+                True,
+                f"{person} 在此前 {mod.repeat.months} 个月内已有同类（{category}）问题 {len(earlier)} 件：{shown}",
+            )
+        return False, f"{person} 在此前 {mod.repeat.months} 个月内没有同类（{category}）问题"
+    if mod.during_sanction:
+        active = sanctions.active(person, f.conduct) if sanctions is not None and person else None
+        if active is not None:
+            return True, (
+                f"{person} 于 {f.conduct.isoformat()} 处于{active.sanction}处分期内"
+                f"（{active.effective.isoformat()}起 {active.months} 个月；处分登记第 {active.line} 行）"
+            )
+        return False, f"{person} 于 {f.conduct.isoformat()} 不在处分期内"
+    return False, ""
+
+
+def _apply(f: Gradable, state: GradeState, resolved: list[tuple[Modifier, bool, str]]) -> None:
+    rank = state.base_rank
+    top = len(state.ladder.levels) - 1 if state.ladder is not None else -1
+    for mod, applies, why in resolved:
+        if not applies:
+            continue
+        ref = str(mod.ref)
+        src = f"（依据：{mod.source}）" if mod.source else ""
+        if mod.kind is ModifierKind.EXEMPT:
+            state.exempt = True
+            f.explanation.append(Step("modifier", f"免予问责：{why}{src}", ref))
+            break
+        if rank < 0 or state.ladder is None:
+            f.explanation.append(Step("modifier", f"未定档，{mod.kind.value} 不适用：{why}", ref))
+            continue
+        before = rank
+        if mod.kind is ModifierKind.AGGRAVATE:
+            rank = min(rank + mod.levels, top)
+            verb = "从重"
+        else:
+            rank = max(rank - mod.levels, 0)
+            verb = "从轻"
+        capped = (
+            "（已到措施序列端点）"
+            if rank - before != (mod.levels if verb == "从重" else -mod.levels)
+            else ""
+        )
+        f.explanation.append(
+            Step(
+                "modifier",
+                f"{verb} {mod.levels} 档：{why}{src}；{state.ladder.levels[before]} → "
+                f"{state.ladder.levels[rank]}{capped}",
+                ref,
+            )
+        )
+    state.final_rank = rank
+    f.grade = level_of(state)
+    if state.exempt:
+        f.facts["exempt"] = True
+
+
+def _time_bar(f: Gradable, as_of: date | None, months: int | None) -> None:
+    if as_of is None or months is None:
+        return
+    limit = add_months(f.conduct, months)
+    if as_of > limit:
+        f.facts["time_barred"] = True
+        f.explanation.append(
+            Step(
+                "time_bar",
+                f"问题发生于 {f.conduct.isoformat()}，追究时效 {months} 个月已于 "
+                f"{limit.isoformat()} 届满：列明但不再追究",
+            )
+        )
