@@ -24,6 +24,7 @@ verbs:
                                      --policy policies/licensing --as-of 2026-11-20 --json out.json
   report    render a stored run:  wenze report latest --format md
   calendar  working-day calendar: wenze calendar add 2026-02-10 20
+  review    reviewer's decision:  wenze review 7c1e0a --confirm --reason "核实属实" --by 李审核
 
 exit codes: 0 ok · 1 checked and failed (see --help of each verb) · 2 usage/input/policy error
             · 3 internal error
@@ -66,6 +67,7 @@ VERBS: dict[str, str] = {
     "audit": "engine.cli_audit:run_audit",
     "report": "engine.cli_audit:run_report",
     "calendar": "engine.calendar_cmd:run_calendar",
+    "review": "engine.cli_review:run_review",
 }
 
 
