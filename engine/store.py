@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     event,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -66,6 +67,9 @@ class FindingRow(Base):
     anchor: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # the finding's JSON
     review_status: Mapped[str] = mapped_column(String(20), default="open")
+    # Set when a re-run changed the grade or facts of a finding a reviewer had decided on:
+    # the decision carries over, flagged for a second look (DESIGN §8).
+    review_flag: Mapped[str] = mapped_column(String(200), default="")
 
 
 class RunFindingRow(Base):
@@ -177,6 +181,7 @@ def save_run(
         s.flush()
         texts = payloads if payloads is not None else [compact(f) for f in findings]
         rows = [_finding_row(f, t) for f, t in zip(findings, texts, strict=True)]
+        _flag_changed_reviews(s, findings)
         for i in range(0, len(rows), BATCH):
             _upsert_findings(s, rows[i : i + BATCH])
             s.execute(
@@ -190,6 +195,23 @@ def save_run(
         for i in range(0, len(drows), BATCH):
             s.execute(_table(DefectRow).insert(), drows[i : i + BATCH])
     return rid
+
+
+def _flag_changed_reviews(s: Session, findings: Sequence[dict[str, Any]]) -> None:
+    q = select(FindingRow.id, FindingRow.payload).where(FindingRow.review_status != "open")
+    # A comprehension, not dict(): a Result has keys() and dict() would treat it as a mapping.
+    reviewed = {fid: payload for fid, payload in s.execute(q)}
+    if not reviewed:
+        return
+    for f in findings:
+        old_text = reviewed.get(f["id"])
+        if old_text is None:
+            continue
+        old = json.loads(old_text)
+        changed = [k for k in ("grade", "facts") if old.get(k) != f.get(k)]
+        if changed:
+            flag = f"changed since review: {', '.join(changed)}"
+            s.execute(update(FindingRow).where(FindingRow.id == f["id"]).values(review_flag=flag))
 
 
 def _next_seq(s: Session) -> int:
@@ -252,14 +274,16 @@ def resolve_run(engine: Engine, ref: str) -> RunRow | None:
 def load_run_findings(engine: Engine, run_id: str) -> list[dict[str, Any]]:
     with Session(engine) as s:
         q = (
-            select(FindingRow.payload, FindingRow.review_status)
+            select(FindingRow.payload, FindingRow.review_status, FindingRow.review_flag)
             .join(RunFindingRow, RunFindingRow.finding_id == FindingRow.id)
             .where(RunFindingRow.run_id == run_id)
         )
         out = []
-        for payload, status in s.execute(q):
+        for payload, status, flag in s.execute(q):
             f = json.loads(payload)
             f["review_status"] = status
+            if flag:
+                f["review_flag"] = flag
             out.append(f)
     out.sort(key=lambda f: (f["case_id"], f["lapse"], f.get("anchor", ""), f["id"]))
     return out
