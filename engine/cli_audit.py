@@ -307,6 +307,18 @@ def _load_registers(ns: Any) -> Registers:
     )
 
 
+def _render(model: ReportModel, fmt: str) -> str:
+    from engine.report_formats import render_csv, render_html
+
+    if fmt == "json":
+        return render_json(model)
+    if fmt == "html":
+        return render_html(model)
+    if fmt == "csv":
+        return render_csv(model)
+    return render_text(model, markdown=fmt == "md")
+
+
 def _run_dict(run_id: str, record: Any) -> dict[str, Any]:
     return {
         "id": run_id,
@@ -421,7 +433,13 @@ def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
     )
     p.add_argument("run", help="run id, unique prefix, or latest")
     p.add_argument("--db", default="sqlite:///wenze.db")
-    p.add_argument("--format", choices=("text", "md", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "md", "json", "html", "csv", "xlsx"),
+        default="text",
+        help="html: one self-contained page with charts and timelines; csv: UTF-8 with BOM "
+        "for Excel; xlsx needs --out",
+    )
     p.add_argument("--out", help="write to this file instead of standard output")
     try:
         ns = p.parse_args(args)
@@ -447,11 +465,15 @@ def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
         "summary": json.loads(row.summary),
     }
     model = ReportModel(run, load_run_findings(engine, row.id), load_run_defects(engine, row.id))
-    text = (
-        render_json(model)
-        if ns.format == "json"
-        else render_text(model, markdown=ns.format == "md")
-    )
+    if ns.format == "xlsx":
+        if not ns.out:
+            err.write("wenze report: --format xlsx writes a binary file: give --out FILE.xlsx\n")
+            return Exit.USAGE
+        from engine.report_formats import render_xlsx
+
+        Path(ns.out).write_bytes(render_xlsx(model))
+        return Exit.OK
+    text = _render(model, ns.format)
     if ns.out:
         Path(ns.out).write_text(text, encoding="utf-8")
     else:

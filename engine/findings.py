@@ -80,6 +80,10 @@ class Finding:
             "conduct": self.conduct.isoformat(),
             "evidence": [e.event_id for e in self.evidence],
             "sources": {e.event_id: str(e.source) for e in self.evidence},
+            "timeline": [
+                {"event": e.event_id, "time": e.time.isoformat(), "activity": e.activity, "actor": e.actor}
+                for e in self.evidence
+            ],
             "explanation": [s.as_dict() for s in self.explanation],
             "policy": {
                 "id": self.policy.id,
