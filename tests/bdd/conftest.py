@@ -52,27 +52,32 @@ def _audit(ctx: dict[str, Any], as_of: str) -> None:
     n = len(ctx["runs"])
     out_json = ctx["tmp"] / f"out{n}.json"
     out, err = io.StringIO(), io.StringIO()
-    code = run_audit(
-        [
-            ctx["export"],
-            "--policy",
-            ctx["policy"],
-            "--as-of",
-            as_of,
-            "--db",
-            f"sqlite:///{ctx['tmp'] / 'wenze.db'}",
-            "--json",
-            str(out_json),
-            *ENGINE,
-        ],
-        out,
-        err,
-    )
+    args = [
+        ctx["export"],
+        "--policy",
+        ctx["policy"],
+        "--as-of",
+        as_of,
+        "--db",
+        f"sqlite:///{ctx['tmp'] / 'wenze.db'}",
+        "--json",
+        str(out_json),
+        *ENGINE,
+    ]
+    for register in ("roster", "votes", "sanctions"):
+        if register in ctx:
+            args += [f"--{register}", ctx[register]]
+    code = run_audit(args, out, err)
     assert code == 0, err.getvalue()
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     ctx["runs"].append({"doc": doc, "bytes": out_json.read_bytes(), "stdout": out.getvalue()})
     ctx["doc"] = doc
     ctx["as_of"] = as_of
+
+
+@given(parsers.parse("我以 {as_of} 为审计日进行审计"))
+def audited_before(ctx: dict[str, Any], as_of: str) -> None:
+    _audit(ctx, as_of)
 
 
 @when(parsers.parse("我以 {as_of} 为审计日进行审计"))
