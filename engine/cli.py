@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,6 +25,8 @@ verbs:
                                      --policy policies/licensing --as-of 2026-11-20 --json out.json
   report    render a stored run:  wenze report latest --format md
   calendar  working-day calendar: wenze calendar add 2026-02-10 20
+  test      run policy tests:     wenze test policies --coverage
+  doc       publish a policy:     wenze doc policies/licensing --format html --out licensing.html
   review    reviewer's decision:  wenze review 7c1e0a --confirm --reason "核实属实" --by 李审核
 
 exit codes: 0 ok · 1 checked and failed (see --help of each verb) · 2 usage/input/policy error
@@ -54,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("wenze: interrupted\n")
         return Exit.USAGE
+    except BrokenPipeError:
+        # `wenze report … | head`: the reader left; that is not an error worth a trace.
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of the process
+        return Exit.OK
     except Exception:  # a bug, not a user mistake: say so plainly and keep the trace
         err.write("wenze: internal error — please report it with the command line:\n")
         err.write(traceback.format_exc())
@@ -67,7 +75,10 @@ VERBS: dict[str, str] = {
     "audit": "engine.cli_audit:run_audit",
     "report": "engine.cli_audit:run_report",
     "calendar": "engine.calendar_cmd:run_calendar",
+    "test": "engine.cli_policy:run_test",
+    "doc": "engine.cli_policy:run_doc",
     "review": "engine.cli_review:run_review",
+    "profile": "engine.cli_profile:run_profile",
 }
 
 
