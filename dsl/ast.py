@@ -154,6 +154,24 @@ class VersionDecl:
     version: Text
     effective: date
     span: Span = field(default=NO_SPAN, compare=False)
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class VersionedByDecl:
+    """`versioned by ACTIVITY`."""
+
+    activity: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class PursuableDecl:
+    """`pursuable for N months|years` (time bar)."""
+
+    amount: int
+    unit: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
 
 
 @dataclass(frozen=True)
@@ -202,9 +220,42 @@ class StopStmt:
 
 
 @dataclass(frozen=True)
+class RestartStmt:
+    """`restart at ACTIVITY [when COND] [note "…"]`."""
+
+    activity: Ident
+    when: CondNode | None
+    note: Text | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
 class SuspendStmt:
+    """`suspend between A and B`, or `suspend from A [when C] until B[, B2 …] [when C]`."""
+
     start: Ident
     end: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+    start_when: CondNode | None = None
+    end_when: CondNode | None = None
+    more_ends: tuple[Ident, ...] = ()  # further activities that end the pause
+
+
+@dataclass(frozen=True)
+class DeemStmt:
+    """`on breach deem ACTIVITY`."""
+
+    activity: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class NoticeNode:
+    """`with notice ACTIVITY within N UNIT` after an `extend`."""
+
+    activity: Ident
+    amount: int
+    unit: Ident
     span: Span = field(default=NO_SPAN, compare=False)
 
 
@@ -216,6 +267,18 @@ class ExtendStmt:
     activity: Ident
     role: Ident
     span: Span = field(default=NO_SPAN, compare=False)
+    amount_attr: Ident | None = None  # `extend up to N UNIT as ATTR`
+    notice: NoticeNode | None = None
+
+
+@dataclass(frozen=True)
+class PromisedNode:
+    """`promised N UNIT` (attr None) or `promised case.ATTR UNIT` (amount 0)."""
+
+    amount: int
+    attr: Ident | None
+    unit: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
 
 
 @dataclass(frozen=True)
@@ -226,9 +289,10 @@ class LimitStmt:
     when: CondNode | None
     extensions: tuple[ExtendStmt, ...]
     span: Span = field(default=NO_SPAN, compare=False)
+    promised: PromisedNode | None = None
 
 
-ClockStmt = StartStmt | StopStmt | SuspendStmt | LimitStmt
+ClockStmt = StartStmt | RestartStmt | StopStmt | SuspendStmt | LimitStmt | DeemStmt
 
 
 @dataclass(frozen=True)
@@ -237,6 +301,50 @@ class ClockDecl:
     label: Text
     source: Text | None
     body: tuple[ClockStmt, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+    step_of: Ident | None = None  # `step of CLOCK`: a step clock (环节时限)
+
+
+# ----------------------------------------------------------------- calendar
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """`rest DATE "label"` / `holiday DATE "label"` (rest) or `work DATE "label"`."""
+
+    rest: bool
+    day: date
+    label: Text
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class TimeSpanNode:
+    """`HH:MM-HH:MM` as written: hours and minutes, checked by the checker."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class OfficeHoursStmt:
+    spans: tuple[TimeSpanNode, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+CalendarStmt = CalendarDay | OfficeHoursStmt
+
+
+@dataclass(frozen=True)
+class CalendarDecl:
+    """`calendar KIND ["label"] [zone "Z"] [covers Y1..Y2] [{ … }]`."""
+
+    kind: Ident
+    label: Text | None
+    zone: Text | None
+    covers: tuple[int, int] | None
+    body: tuple[CalendarStmt, ...]
     span: Span = field(default=NO_SPAN, compare=False)
 
 
@@ -290,7 +398,39 @@ class ActorOfIt:
     span: Span = field(default=NO_SPAN, compare=False)
 
 
-Subject = HolderAt | ActorOf | ActorOfIt
+@dataclass(frozen=True)
+class LeaderOf:
+    """`principal of unit ["UNIT"]` / `deputy of unit ["UNIT"]`."""
+
+    role: str  # "principal" | "deputy"
+    unit: Text | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class VotersOf:
+    """`voters of ACTIVITY`."""
+
+    activity: Ident
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Subject = HolderAt | ActorOf | ActorOfIt | LeaderOf | VotersOf
+
+
+@dataclass(frozen=True)
+class ModifierStmt:
+    """`aggravate K when …` / `mitigate K when …` / `exempt when …` [source "…"]."""
+
+    kind: str  # aggravate | mitigate | exempt
+    levels: int
+    cond: CondNode | None  # a plain condition, or None for repeat / sanction
+    repeat_within: int  # 0 unless `repeat within N UNIT`
+    repeat_unit: Ident | None
+    repeat_category: Ident | None
+    during_sanction: bool
+    source: Text | None
+    span: Span = field(default=NO_SPAN, compare=False)
 
 
 @dataclass(frozen=True)
@@ -319,7 +459,7 @@ class GradeStmt:
     span: Span = field(default=NO_SPAN, compare=False)
 
 
-LapseStmt = ForEachStmt | ForEachRefusedStmt | WhenStmt | ResponsibleStmt | GradeStmt
+LapseStmt = ForEachStmt | ForEachRefusedStmt | WhenStmt | ResponsibleStmt | GradeStmt | ModifierStmt
 
 
 @dataclass(frozen=True)
@@ -341,6 +481,9 @@ Item = (
     | LadderDecl
     | ClockDecl
     | LapseDecl
+    | CalendarDecl
+    | VersionedByDecl
+    | PursuableDecl
 )
 
 
@@ -397,17 +540,30 @@ def clocks_read(c: CondNode) -> Iterator[Ident]:
                     yield side.owner
 
 
+def clock_conditions(stmt: ClockStmt) -> tuple[CondNode, ...]:
+    """The conditions a clock statement carries (start, restart, suspension, limit)."""
+    match stmt:
+        case StartStmt(when=w) | RestartStmt(when=w) | LimitStmt(when=w):
+            return (w,) if w is not None else ()
+        case SuspendStmt(start_when=a, end_when=b):
+            return tuple(c for c in (a, b) if c is not None)
+    return ()
+
+
 def activities_named(stmt: ClockStmt | LapseStmt) -> tuple[Ident, ...]:
     """Activities a statement names outside its conditions."""
     match stmt:
-        case StartStmt(activity=act) | ForEachStmt(activity=act):
+        case StartStmt(activity=act) | RestartStmt(activity=act) | ForEachStmt(activity=act):
+            return (act,)
+        case DeemStmt(activity=act):
             return (act,)
         case StopStmt(activities=acts):
             return acts
-        case SuspendStmt(start=a, end=b):
-            return (a, b)
+        case SuspendStmt(start=a, end=b, more_ends=more):
+            return (a, b, *more)
         case LimitStmt(extensions=exts):
-            return tuple(e.activity for e in exts)
+            notices = tuple(e.notice.activity for e in exts if e.notice is not None)
+            return tuple(e.activity for e in exts) + notices
         case ResponsibleStmt(subject=ActorOf(activity=act)):
             return (act,)
     return ()

@@ -4,241 +4,67 @@ In: an `ast.PolicyFile` from `dsl.parser.parse`. Out: `(CheckedPolicy | None, di
 the checked policy (the tree plus its symbol table) is returned only when no diagnostic
 is an error, and it is the only thing `dsl.compiler.compile_policy` accepts.
 
-The checker is an ordered tuple of pure passes (`PASSES`); each reads the tree and the
-symbol table and yields diagnostics, never raising for a user mistake. Diagnostics are
-sorted by position and cut at `limit`, with one W999 saying how many were left out.
-The small tables the passes consult (units, responsibility types, clock properties,
-lapse categories) are registries here, so that adding a value is one line.
+The checker is an ordered tuple of pure passes (`PASSES` here, then the time passes of
+dsl.checker_time); each reads the tree and the symbol table and yields diagnostics,
+never raising for a user mistake. Diagnostics are sorted by position and cut at `limit`,
+with one W999 saying how many were left out. The registries and helpers the passes share
+are in dsl.check_context.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from collections.abc import Iterator
 
 from dsl import ast
+from dsl.check_context import (
+    CLOCK_PROPERTIES,
+    DEFAULT_LIMIT,
+    KIND_WORDS,
+    LAPSE_CATEGORIES,
+    RESPONSIBILITIES,
+    UNIT_SYNONYMS,
+    UNITS,
+    CheckedPolicy,
+    Ctx,
+    Pass,
+    Scope,
+    Symbols,
+    check_activity,
+    check_amount,
+    check_clock,
+    check_cond,
+    check_unit,
+    items_of,
+    lapse_scope,
+    ref_kind,
+    symbols_of,
+)
+from dsl.checker_accountability import ACCOUNTABILITY_PASSES
+from dsl.checker_time import TIME_PASSES
 from dsl.diagnostics import Diagnostic, diag, did_you_mean, related
-from engine.ir import ClockProperty, Responsibility, Unit
 
-# ------------------------------------------------------------------- registries
-
-UNITS: dict[str, Unit] = {
-    "workdays": Unit.WORKDAYS,
-    "workday": Unit.WORKDAYS,
-    "days": Unit.DAYS,
-    "day": Unit.DAYS,
-}
-RESPONSIBILITIES: dict[str, Responsibility] = {r.value: r for r in Responsibility}
-CLOCK_PROPERTIES: dict[str, ClockProperty] = {p.value: p for p in ClockProperty}
-LAPSE_CATEGORIES: tuple[str, ...] = (
-    "慢作为", "不作为", "乱作为", "推诿", "首问失责", "一次告知", "责任主体不明确",
-)  # fmt: skip
-
-Kind = Literal["bool", "int", "text"]
-_KIND_WORDS: dict[Kind, str] = {"bool": "a yes/no fact", "int": "a number", "text": "a text"}
-_ORDERING = frozenset({"<", "<=", ">", ">="})
-DEFAULT_LIMIT = 50
-_T = TypeVar("_T")
-_D = TypeVar("_D", ast.ActivityDecl, ast.ClockDecl, ast.LadderDecl, ast.LapseDecl)
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """The first declaration of every name, by kind."""
-
-    activities: dict[str, ast.ActivityDecl]
-    clocks: dict[str, ast.ClockDecl]
-    ladders: dict[str, ast.LadderDecl]
-    lapses: dict[str, ast.LapseDecl]
-
-    @property
-    def clock_order(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.clocks)}
-
-
-@dataclass(frozen=True)
-class CheckedPolicy:
-    """A policy tree that passed the checker without errors."""
-
-    tree: ast.PolicyFile
-    symbols: Symbols
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    tree: ast.PolicyFile
-    file: str
-    sym: Symbols
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a condition may read besides clocks, counts and case attributes."""
-
-    event: bool = False  # attributes of the event being considered
-    index: bool = False  # its position among events of its activity
-
-
-def _symbols(tree: ast.PolicyFile) -> Symbols:
-    def first(decls: list[_D]) -> dict[str, _D]:
-        out: dict[str, _D] = {}
-        for d in decls:
-            out.setdefault(ast.declared_name(d).text, d)
-        return out
-
-    return Symbols(
-        first(_of(tree, ast.ActivityDecl)),
-        first(_of(tree, ast.ClockDecl)),
-        first(_of(tree, ast.LadderDecl)),
-        first(_of(tree, ast.LapseDecl)),
-    )
-
-
-def _of(tree: ast.PolicyFile, kind: type[_T]) -> list[_T]:
-    return [i for i in tree.items if isinstance(i, kind)]
-
-
-# ----------------------------------------------------------------- name helpers
-
-
-def _activity(ctx: _Ctx, name: ast.Ident, what: str = "") -> Iterator[Diagnostic]:
-    if name.text not in ctx.sym.activities:
-        msg = f"unknown activity '{name.text}'" + (f" in {what}" if what else "")
-        hint = did_you_mean(name.text, ctx.sym.activities) or (
-            f'declare it: activity {name.text} "…"'
-        )
-        yield diag("N201", msg, ctx.file, name.span, hint=hint)
-
-
-def _clock(ctx: _Ctx, name: ast.Ident) -> Iterator[Diagnostic]:
-    if name.text not in ctx.sym.clocks:
-        hint = did_you_mean(name.text, ctx.sym.clocks)
-        yield diag("N206", f"unknown clock '{name.text}'", ctx.file, name.span, hint=hint)
-
-
-def _literal_kind(value: str | int | bool) -> Kind:
-    if isinstance(value, bool):
-        return "bool"
-    return "int" if isinstance(value, int) else "text"
-
-
-# ------------------------------------------------------------ conditions, types
-
-
-def ref_kind(ctx: _Ctx, ref: ast.RefNode, scope: Scope, out: list[Diagnostic]) -> Kind | None:
-    """The kind of value `ref` reads, or None (with diagnostics in `out`) if it reads
-    nothing that exists here."""
-    match ref:
-        case ast.PropRef(owner=owner, prop=prop):
-            if owner.text not in ctx.sym.clocks:
-                out.extend(_clock(ctx, owner))
-                return None
-            p = CLOCK_PROPERTIES.get(prop.text)
-            if p is None:
-                hint = did_you_mean(prop.text, CLOCK_PROPERTIES)
-                hint = hint or "a clock has: " + ", ".join(CLOCK_PROPERTIES)
-                msg = f"a clock has no property '{prop.text}'"
-                out.append(diag("N209", msg, ctx.file, prop.span, hint=hint))
-                return None
-            return "bool" if p.is_bool else "int"
-        case ast.CaseRef():
-            return "text"
-        case ast.CountRef(activity=act):
-            out.extend(_activity(ctx, act))
-            return "int"
-        case ast.IndexRef():
-            if not scope.index:
-                msg = "'index' is only known inside 'for each ACTIVITY'"
-                out.append(diag("T305", msg, ctx.file, ref.span))
-            return "int"
-        case ast.NameRef(name=name):
-            return _name_kind(ctx, name, scope, out)
-
-
-def _name_kind(ctx: _Ctx, name: ast.Ident, scope: Scope, out: list[Diagnostic]) -> Kind | None:
-    n = name.text
-    if n in ctx.sym.clocks:
-        msg = f"'{n}' is a clock; say what about it"
-        out.append(diag("N214", msg, ctx.file, name.span, hint=f"did you mean '{n}.breached'?"))
-        return None
-    if not scope.event:
-        hint = f"did you mean 'exists {n}'?" if n in ctx.sym.activities else ""
-        hint = hint or f"did you mean 'case.{n}'?"
-        msg = f"'{n}' reads an event attribute, but no event is in scope here"
-        out.append(diag("T306", msg, ctx.file, name.span, hint=hint))
-        return None
-    return "text"
-
-
-def check_cond(ctx: _Ctx, c: ast.CondNode, scope: Scope, out: list[Diagnostic]) -> None:
-    match c:
-        case ast.OrNode(operands=ops) | ast.AndNode(operands=ops):
-            for o in ops:
-                check_cond(ctx, o, scope, out)
-        case ast.NotNode(operand=o):
-            check_cond(ctx, o, scope, out)
-        case ast.ExistsNode(activity=act):
-            out.extend(_activity(ctx, act))
-        case ast.TruthNode(ref=ref):
-            kind = ref_kind(ctx, ref, scope, out)
-            if kind is not None and kind != "bool":
-                shown = ast.ref_text(ref)
-                hint = (
-                    f"compare it, e.g. '{shown} >= 1'"
-                    if kind == "int"
-                    else (f"compare it, e.g. '{shown} == \"…\"'")
-                )
-                msg = f"'{shown}' is {_KIND_WORDS[kind]}, not a condition"
-                out.append(diag("T303", msg, ctx.file, c.span, hint=hint))
-        case ast.CompareNode():
-            _check_compare(ctx, c, scope, out)
-
-
-def _check_compare(ctx: _Ctx, c: ast.CompareNode, scope: Scope, out: list[Diagnostic]) -> None:
-    sides = (c.left, c.right)
-    refs = [s for s in sides if not isinstance(s, ast.Literal)]
-    lits = [s for s in sides if isinstance(s, ast.Literal)]
-    kinds = [ref_kind(ctx, r, scope, out) for r in refs]
-    if len(refs) != 1:
-        msg = (
-            "this compares two facts; compare a fact with a written value"
-            if refs
-            else "this compares two written values; one side must be a fact"
-        )
-        out.append(diag("T304", msg, ctx.file, c.span))
-        return
-    kind, ref, lit = kinds[0], refs[0], lits[0]
-    if kind is None:
-        return
-    lit_kind = _literal_kind(lit.value)
-    if kind != lit_kind:
-        msg = (
-            f"'{ast.ref_text(ref)}' is {_KIND_WORDS[kind]} but {ast.literal_text(lit.value)} "
-            f"is {_KIND_WORDS[lit_kind]}"
-        )
-        out.append(diag("T301", msg, ctx.file, c.span))
-    elif c.op in _ORDERING and kind != "int":
-        msg = f"'{c.op}' compares numbers, but '{ast.ref_text(ref)}' is {_KIND_WORDS[kind]}"
-        out.append(diag("T302", msg, ctx.file, c.span, hint="use '==' or '!='"))
-
-
-def lapse_scope(lapse: ast.LapseDecl) -> Scope:
-    for s in lapse.body:
-        if isinstance(s, ast.ForEachStmt):
-            return Scope(event=True, index=True)
-        if isinstance(s, ast.ForEachRefusedStmt):
-            return Scope(event=True)
-    return Scope()
-
+__all__ = [
+    "CLOCK_PROPERTIES",
+    "LAPSE_CATEGORIES",
+    "PASSES",
+    "RESPONSIBILITIES",
+    "UNITS",
+    "UNIT_SYNONYMS",
+    "CheckedPolicy",
+    "Scope",
+    "Symbols",
+    "check",
+    "check_cond",
+    "ref_kind",
+]
 
 # ----------------------------------------------------------------------- passes
 
 
-def _header(ctx: _Ctx) -> Iterator[Diagnostic]:
-    policies = _of(ctx.tree, ast.PolicyDecl)
-    versions = _of(ctx.tree, ast.VersionDecl)
-    sources = _of(ctx.tree, ast.SourceDecl)
+def _header(ctx: Ctx) -> Iterator[Diagnostic]:
+    policies = items_of(ctx.tree, ast.PolicyDecl)
+    versions = items_of(ctx.tree, ast.VersionDecl)
+    sources = items_of(ctx.tree, ast.SourceDecl)
     heads: list[tuple[str, list[ast.Span]]] = [
         ("policy", [d.span for d in policies]),
         ("version", [d.span for d in versions]),
@@ -269,7 +95,7 @@ _DUPLICATE_CODES = {
 }
 
 
-def _declarations(ctx: _Ctx) -> Iterator[Diagnostic]:
+def _declarations(ctx: Ctx) -> Iterator[Diagnostic]:
     seen: dict[tuple[str, str], ast.Ident] = {}
     for item in ctx.tree.items:
         if not isinstance(item, ast.ActivityDecl | ast.ClockDecl | ast.LapseDecl | ast.LadderDecl):
@@ -283,8 +109,8 @@ def _declarations(ctx: _Ctx) -> Iterator[Diagnostic]:
             yield diag(code, msg, ctx.file, ident.span, related=[note])
 
 
-def _ladders(ctx: _Ctx) -> Iterator[Diagnostic]:
-    for ladder in _of(ctx.tree, ast.LadderDecl):
+def _ladders(ctx: Ctx) -> Iterator[Diagnostic]:
+    for ladder in items_of(ctx.tree, ast.LadderDecl):
         seen: dict[str, ast.Ident] = {}
         for level in ladder.levels:
             first = seen.setdefault(level.text, level)
@@ -294,30 +120,19 @@ def _ladders(ctx: _Ctx) -> Iterator[Diagnostic]:
                 yield diag("N212", msg, ctx.file, level.span, related=[note])
 
 
-def _activity_refs(ctx: _Ctx) -> Iterator[Diagnostic]:
+def _activity_refs(ctx: Ctx) -> Iterator[Diagnostic]:
     """Activities named outside conditions (conditions are `_conditions`' job)."""
-    for custody in _of(ctx.tree, ast.CustodyDecl):
+    for custody in items_of(ctx.tree, ast.CustodyDecl):
         for name in custody.activities:
-            yield from _activity(ctx, name, "custody")
-    for decl in _of(ctx.tree, ast.ClockDecl) + _of(ctx.tree, ast.LapseDecl):
+            yield from check_activity(ctx, name, "custody")
+    for decl in items_of(ctx.tree, ast.ClockDecl) + items_of(ctx.tree, ast.LapseDecl):
         for stmt in decl.body:
             for name in ast.activities_named(stmt):
-                yield from _activity(ctx, name)
+                yield from check_activity(ctx, name)
 
 
-def _amount(ctx: _Ctx, n: int, span: ast.Span, what: str) -> Iterator[Diagnostic]:
-    if n < 1:
-        yield diag("S415", f"{what} must be at least 1", ctx.file, span)
-
-
-def _unit(ctx: _Ctx, unit: ast.Ident) -> Iterator[Diagnostic]:
-    if unit.text not in UNITS:
-        hint = did_you_mean(unit.text, UNITS) or "use workdays or days"
-        yield diag("N210", f"unknown unit '{unit.text}'", ctx.file, unit.span, hint=hint)
-
-
-def _clocks(ctx: _Ctx) -> Iterator[Diagnostic]:
-    for clock in _of(ctx.tree, ast.ClockDecl):
+def _clocks(ctx: Ctx) -> Iterator[Diagnostic]:
+    for clock in items_of(ctx.tree, ast.ClockDecl):
         name = clock.name
         starts = [s for s in clock.body if isinstance(s, ast.StartStmt)]
         stops = [s for s in clock.body if isinstance(s, ast.StopStmt)]
@@ -331,28 +146,28 @@ def _clocks(ctx: _Ctx) -> Iterator[Diagnostic]:
                 msg = f"clock '{name.text}' has no '{what}'"
                 yield diag(code, msg, ctx.file, name.span)
         for i, limit in enumerate(limits):
-            yield from _unit(ctx, limit.unit)
-            yield from _amount(ctx, limit.amount, limit.span, "a limit")
+            yield from check_unit(ctx, limit.unit)
+            yield from check_amount(ctx, limit.amount, limit.span, "a limit")
             if limit.when is None and i + 1 < len(limits):
                 note = related("this limit applies to every case", ctx.file, limit.span)
                 msg = "this limit can never apply: the limit before it has no 'when'"
                 hint = "put limits with 'when' first and the general limit last"
                 yield diag("W902", msg, ctx.file, limits[i + 1].span, related=[note], hint=hint)
             for e in limit.extensions:
-                yield from _unit(ctx, e.unit)
-                yield from _amount(ctx, e.amount, e.span, "an extension")
-                yield from _amount(ctx, e.max_times, e.span, "'at most … times'")
+                yield from check_unit(ctx, e.unit)
+                yield from check_amount(ctx, e.amount, e.span, "an extension")
+                yield from check_amount(ctx, e.max_times, e.span, "'at most … times'")
 
 
-def _clock_order(ctx: _Ctx) -> Iterator[Diagnostic]:
+def _clock_order(ctx: Ctx) -> Iterator[Diagnostic]:
     order = ctx.sym.clock_order
-    for clock in _of(ctx.tree, ast.ClockDecl):
+    for clock in items_of(ctx.tree, ast.ClockDecl):
         me = order[clock.name.text]
         if ctx.sym.clocks[clock.name.text] is not clock:
             continue  # a duplicate: N203 already says so
-        conds = [s.when for s in clock.body if isinstance(s, ast.StartStmt | ast.LimitStmt)]
+        conds = [c for s in clock.body for c in ast.clock_conditions(s)]
         for cond in conds:
-            for read in ast.clocks_read(cond) if cond is not None else ():
+            for read in ast.clocks_read(cond):
                 other = order.get(read.text)
                 if other is None:
                     continue  # unknown clock: reported by `_conditions`
@@ -367,15 +182,15 @@ def _clock_order(ctx: _Ctx) -> Iterator[Diagnostic]:
                     yield diag("S407", msg, ctx.file, read.span, related=[note], hint=hint)
 
 
-def _conditions(ctx: _Ctx) -> Iterator[Diagnostic]:
+def _conditions(ctx: Ctx) -> Iterator[Diagnostic]:
     out: list[Diagnostic] = []
-    for clock in _of(ctx.tree, ast.ClockDecl):
+    for clock in items_of(ctx.tree, ast.ClockDecl):
         for s in clock.body:
-            if isinstance(s, ast.StartStmt) and s.when is not None:
-                check_cond(ctx, s.when, Scope(event=True), out)
-            elif isinstance(s, ast.LimitStmt) and s.when is not None:
-                check_cond(ctx, s.when, Scope(), out)
-    for lapse in _of(ctx.tree, ast.LapseDecl):
+            # Start, restart and suspension conditions read the event in question.
+            scope = Scope() if isinstance(s, ast.LimitStmt) else Scope(event=True)
+            for cond in ast.clock_conditions(s):
+                check_cond(ctx, cond, scope, out)
+    for lapse in items_of(ctx.tree, ast.LapseDecl):
         scope = lapse_scope(lapse)
         for ls in lapse.body:
             match ls:
@@ -387,12 +202,12 @@ def _conditions(ctx: _Ctx) -> Iterator[Diagnostic]:
     yield from out
 
 
-def _lapses(ctx: _Ctx) -> Iterator[Diagnostic]:
-    for lapse in _of(ctx.tree, ast.LapseDecl):
+def _lapses(ctx: Ctx) -> Iterator[Diagnostic]:
+    for lapse in items_of(ctx.tree, ast.LapseDecl):
         yield from _lapse(ctx, lapse)
 
 
-def _lapse(ctx: _Ctx, lapse: ast.LapseDecl) -> Iterator[Diagnostic]:
+def _lapse(ctx: Ctx, lapse: ast.LapseDecl) -> Iterator[Diagnostic]:
     lid = lapse.id
     if lapse.category.text not in LAPSE_CATEGORIES:
         hint = did_you_mean(lapse.category.text, LAPSE_CATEGORIES)
@@ -426,12 +241,12 @@ def _lapse(ctx: _Ctx, lapse: ast.LapseDecl) -> Iterator[Diagnostic]:
     for_each = any(isinstance(s, ast.ForEachStmt | ast.ForEachRefusedStmt) for s in selectors)
     for s in lapse.body:
         if isinstance(s, ast.ForEachRefusedStmt):
-            yield from _clock(ctx, s.clock)
+            yield from check_clock(ctx, s.clock)
     for r in responsible:
         yield from _responsible(ctx, r, for_each)
 
 
-def _responsible(ctx: _Ctx, r: ast.ResponsibleStmt, for_each: bool) -> Iterator[Diagnostic]:
+def _responsible(ctx: Ctx, r: ast.ResponsibleStmt, for_each: bool) -> Iterator[Diagnostic]:
     kind = r.responsibility
     if kind.text not in RESPONSIBILITIES:
         hint = did_you_mean(kind.text, RESPONSIBILITIES)
@@ -440,7 +255,7 @@ def _responsible(ctx: _Ctx, r: ast.ResponsibleStmt, for_each: bool) -> Iterator[
         yield diag("N211", msg, ctx.file, kind.span, hint=hint)
     match r.subject:
         case ast.HolderAt(clock=clock, prop=prop):
-            yield from _clock(ctx, clock)
+            yield from check_clock(ctx, clock)
             if prop.text != "deadline":
                 msg = f"'holder at' reads a deadline, not '{prop.text}'"
                 hint = f"did you mean '{clock.text}.deadline'?"
@@ -451,20 +266,20 @@ def _responsible(ctx: _Ctx, r: ast.ResponsibleStmt, for_each: bool) -> Iterator[
             yield diag("S413", msg, ctx.file, span, hint=hint)
 
 
-def _grading(ctx: _Ctx) -> Iterator[Diagnostic]:
-    for lapse in _of(ctx.tree, ast.LapseDecl):
+def _grading(ctx: Ctx) -> Iterator[Diagnostic]:
+    for lapse in items_of(ctx.tree, ast.LapseDecl):
         for g in lapse.body:
             if isinstance(g, ast.GradeStmt):
                 yield from _grade(ctx, g, lapse_scope(lapse))
 
 
-def _grade(ctx: _Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
+def _grade(ctx: Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
     if g.measure is not None:
         out: list[Diagnostic] = []
         kind = ref_kind(ctx, g.measure, scope, out)
         yield from out
         if kind is not None and kind != "int":
-            msg = f"grades go by a number, but '{ast.ref_text(g.measure)}' is {_KIND_WORDS[kind]}"
+            msg = f"grades go by a number, but '{ast.ref_text(g.measure)}' is {KIND_WORDS[kind]}"
             yield diag("G504", msg, ctx.file, g.measure.span)
         if not g.bands:
             msg = "'grade … by' lists no bands"
@@ -485,7 +300,7 @@ def _grade(ctx: _Ctx, g: ast.GradeStmt, scope: Scope) -> Iterator[Diagnostic]:
             yield diag("N208", msg, ctx.file, level.span, related=[note], hint=hint)
 
 
-def _bands(ctx: _Ctx, bands: tuple[ast.BandNode, ...], levels: list[str]) -> Iterator[Diagnostic]:
+def _bands(ctx: Ctx, bands: tuple[ast.BandNode, ...], levels: list[str]) -> Iterator[Diagnostic]:
     prev: ast.BandNode | None = None
     for band in bands:
         if band.high is not None and band.high < band.low:
@@ -498,7 +313,7 @@ def _bands(ctx: _Ctx, bands: tuple[ast.BandNode, ...], levels: list[str]) -> Ite
 
 
 def _band_pair(
-    ctx: _Ctx, prev: ast.BandNode, band: ast.BandNode, levels: list[str]
+    ctx: Ctx, prev: ast.BandNode, band: ast.BandNode, levels: list[str]
 ) -> Iterator[Diagnostic]:
     note = related("the band before", ctx.file, prev.span)
     if prev.high is None:
@@ -520,8 +335,6 @@ def _band_pair(
         yield diag("W903", msg, ctx.file, band.level.span, related=[note])
 
 
-Pass = Callable[[_Ctx], Iterator[Diagnostic]]
-
 PASSES: tuple[Pass, ...] = (
     _header,
     _declarations,
@@ -535,12 +348,16 @@ PASSES: tuple[Pass, ...] = (
 )
 
 
+def _all_passes() -> tuple[Pass, ...]:
+    return PASSES + TIME_PASSES + ACCOUNTABILITY_PASSES
+
+
 def check(
     tree: ast.PolicyFile, limit: int = DEFAULT_LIMIT
 ) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """Run every pass; return the checked policy when no diagnostic is an error."""
-    ctx = _Ctx(tree, tree.file, _symbols(tree))
-    found = [d for p in PASSES for d in p(ctx)]
+    ctx = Ctx(tree, tree.file, symbols_of(tree))
+    found = [d for p in _all_passes() for d in p(ctx)]
     found.sort(key=lambda d: (d.line, d.col))
     ok = not any(d.is_error for d in found)
     if len(found) > limit:

@@ -166,15 +166,18 @@ CODES: tuple[CodeInfo, ...] = (
         "N209",
         "unknown clock property",
         "A clock can be read as started, running, met, late, overdue, breached, "
-        "overdue_workdays, overdue_days, remaining_workdays, extensions or "
-        "refused_extensions.",
+        "overdue_workdays, overdue_days, remaining_workdays, extensions, "
+        "refused_extensions, promised_breached, promised_overdue_workdays, overdue_hours "
+        "or restarts.",
         "when 许可决定时限.expired",
         "when 许可决定时限.breached",
     ),
     _c(
         "N210",
         "unknown unit",
-        "Limits and extensions count `workdays` (working days) or `days` (natural days).",
+        "Limits, extensions, promises and notices count `workdays` (working days), `days` "
+        "(natural days), `weeks`, `months` (calendar months), `hours` (natural hours) or "
+        "`workhours` (hours within office hours on working days).",
         "limit 20 weekdays",
         "limit 20 workdays",
     ),
@@ -205,6 +208,22 @@ CODES: tuple[CodeInfo, ...] = (
         "Say what about the clock: breached, late, met, running …",
         "when 许可决定时限",
         "when 许可决定时限.breached",
+    ),
+    _c(
+        "N215",
+        "unknown calendar kind",
+        "A policy counts on the `national` calendar (the State Council table, with local "
+        "days on top) or on a `weekends_plus` calendar (Saturday and Sunday off, plus the "
+        "listed holidays) for a foreign log.",
+        "calendar weekend_plus covers 2025..2026 { … }",
+        "calendar weekends_plus covers 2025..2026 { … }",
+    ),
+    _c(
+        "N216",
+        "unknown time zone",
+        "A calendar's zone is an IANA time-zone name; days are counted in it.",
+        'calendar weekends_plus "意大利" zone "Rome" covers 2025..2026',
+        'calendar weekends_plus "意大利" zone "Europe/Rome" covers 2025..2026',
     ),
     # ------------------------------------------------------------ T3xx types, scopes
     _c(
@@ -361,6 +380,75 @@ CODES: tuple[CodeInfo, ...] = (
         "limit 0 workdays",
         "limit 5 workdays",
     ),
+    _c(
+        "S416",
+        "`rollover` on an hour limit",
+        "`rollover` moves the last day of a day count off a rest day (the civil-procedure "
+        "rule); an hour limit ends at an instant, not on a day.",
+        "limit 2 hours rollover",
+        "limit 2 workhours",
+    ),
+    _c(
+        "S417",
+        "hours and days mixed in one limit",
+        "A limit counted in hours is extended and promised in hours, one counted in days "
+        "in days; a notice period is always counted in days.",
+        "limit 5 workdays promised 24 hours",
+        "limit 5 workdays promised 3 workdays",
+    ),
+    _c(
+        "S418",
+        "a clock relies on an event deemed by itself or by a later clock",
+        "A deemed event (`on breach deem A`) exists once its clock has been worked out. "
+        "Clocks are worked out in the order written, so only clocks below the deeming "
+        "clock may start, stop or pause at A; lapses may always use it.",
+        'clock 决定时限 "…" {\n  start at 视为受理\n  …\n}\nclock 受理时限 "…" {\n'
+        "  …\n  on breach deem 视为受理\n}",
+        'clock 受理时限 "…" {\n  …\n  on breach deem 视为受理\n}\nclock 决定时限 "…" {\n'
+        "  start at 视为受理\n  …\n}",
+    ),
+    _c(
+        "S419",
+        "a step clock that is a step of itself",
+        "`step of CLOCK` names the whole-case clock a step (环节) belongs to; a clock is "
+        "not a step of itself, nor of one of its own steps.",
+        'clock 签收时限 "签收环节" step of 签收时限 { … }',
+        'clock 签收时限 "签收环节" step of 办理时限 { … }',
+    ),
+    _c(
+        "S420",
+        "two calendars",
+        "A policy counts all its clocks on one calendar; put every local day in one "
+        "`calendar` block.",
+        'calendar national { rest 2025-03-08 "…" }\ncalendar national { work 2025-03-09 "…" }',
+        'calendar national {\n  rest 2025-03-08 "…"\n  work 2025-03-09 "…"\n}',
+    ),
+    _c(
+        "S421",
+        "a day that is both a rest day and a working day",
+        "Each date of a calendar block is either `rest` (or `holiday`) or `work`.",
+        'rest 2025-03-08 "地方节日"\nwork 2025-03-08 "调休上班"',
+        'rest 2025-03-08 "地方节日"\nwork 2025-03-09 "调休上班"',
+    ),
+    _c(
+        "S422",
+        "office hours that cannot be",
+        "Office hours are spans of a day from 00:00 to 24:00, each ending after it begins, "
+        "listed in order without overlaps.",
+        "office hours 09:00-12:00, 11:30-17:30",
+        "office hours 09:00-12:00, 13:30-17:30",
+    ),
+    _c(
+        "S423",
+        "`covers` missing or out of place",
+        "A `weekends_plus` calendar says which years its holiday list is complete for "
+        "(`covers 2025..2026`; dates outside are provisional). The national calendar's "
+        "years are those of the State Council table, so it takes no `covers`. Years and "
+        "dates lie within 1990..2100.",
+        'calendar weekends_plus "意大利" zone "Europe/Rome" { holiday 2025-04-25 "…" }',
+        'calendar weekends_plus "意大利" zone "Europe/Rome" covers 2025..2025 {\n'
+        '  holiday 2025-04-25 "…"\n}',
+    ),
     # ---------------------------------------------------------------- G5xx grading
     _c(
         "G501",
@@ -428,6 +516,39 @@ CODES: tuple[CodeInfo, ...] = (
         "一次告知, 责任主体不明确. A new one is allowed but is usually a typo.",
         'lapse x 慢做为 "…" { … }',
         'lapse x 慢作为 "…" { … }',
+    ),
+    _c(
+        "W905",
+        "a promised limit that is not shorter than the statutory one",
+        "A promised limit (承诺时限) warns before the statutory limit (法定时限) is "
+        "breached; one as long or longer never warns first.",
+        "limit 20 workdays promised 20 workdays",
+        "limit 20 workdays promised 10 workdays",
+    ),
+    _c(
+        "W906",
+        "a restart that can never happen",
+        "The first stopping event ends the clock, so an activity that stops the clock "
+        "never restarts it.",
+        "  restart at 补正完成\n  stop at 答复, 补正完成",
+        "  restart at 补正完成\n  stop at 答复",
+    ),
+    _c(
+        "W907",
+        "a calendar day listed twice",
+        "Each date appears once in a calendar block.",
+        'rest 2025-03-08 "地方节日"\nrest 2025-03-08 "地方节日"',
+        'rest 2025-03-08 "地方节日"',
+    ),
+    _c(
+        "W908",
+        "a step longer than the whole case",
+        "A step clock (环节时限) usually has less time than the whole-case clock it "
+        "belongs to; a longer step can never be late while the whole case is on time.",
+        'clock 办理时限 "…" step of 总时限 {\n  …\n  limit 10 workdays\n}\n'
+        "(总时限: limit 5 workdays)",
+        'clock 办理时限 "…" step of 总时限 {\n  …\n  limit 3 workdays\n}\n'
+        "(总时限: limit 5 workdays)",
     ),
     _c(
         "W999",

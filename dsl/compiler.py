@@ -8,6 +8,8 @@ are normalised to `ref OP value`; `absent A` becomes `Not(Exists(A))`.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dsl import ast
 from dsl.checker import (
     CLOCK_PROPERTIES,
@@ -15,6 +17,7 @@ from dsl.checker import (
     UNITS,
     CheckedPolicy,
 )
+from dsl.checker_accountability import months_of
 from engine import ir
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -67,22 +70,37 @@ class _Compiler:
     # ------------------------------------------------------------------- clocks
     def clock(self, d: ast.ClockDecl) -> ir.Clock:
         starts: list[ir.StartTrigger] = []
+        restarts: list[ir.Restart] = []
         stops: list[str] = []
         suspensions: list[ir.Suspension] = []
         limits: list[ir.Limit] = []
+        deems: list[ir.Deem] = []
         for s in d.body:
             match s:
                 case ast.StartStmt():
                     note = s.note.value if s.note is not None else ""
                     when = self.opt_cond(s.when)
                     starts.append(ir.StartTrigger(s.activity.text, when, self.at(s.span), note))
+                case ast.RestartStmt():
+                    note = s.note.value if s.note is not None else ""
+                    when = self.opt_cond(s.when)
+                    restarts.append(ir.Restart(s.activity.text, when, self.at(s.span), note))
                 case ast.StopStmt():
                     stops += [a.text for a in s.activities if a.text not in stops]
                 case ast.SuspendStmt():
-                    sus = ir.Suspension(s.start.text, s.end.text, self.at(s.span))
+                    sus = ir.Suspension(
+                        s.start.text,
+                        s.end.text,
+                        self.at(s.span),
+                        self.opt_cond(s.start_when),
+                        self.opt_cond(s.end_when),
+                        tuple(x.text for x in s.more_ends),
+                    )
                     suspensions.append(sus)
                 case ast.LimitStmt():
                     limits.append(self.limit(s))
+                case ast.DeemStmt():
+                    deems.append(ir.Deem(s.activity.text, self.at(s.span)))
         source = d.source.value if d.source is not None else ""
         return ir.Clock(
             d.name.text,
@@ -93,23 +111,64 @@ class _Compiler:
             tuple(limits),
             self.at(d.span),
             source,
+            restarts=tuple(restarts),
+            deems=tuple(deems),
+            step_of=d.step_of.text if d.step_of is not None else "",
+        )
+
+    def extension(self, e: ast.ExtendStmt) -> ir.Extension:
+        notice = None
+        if e.notice is not None:
+            n = e.notice
+            notice = ir.NoticeRule(n.activity.text, n.amount, UNITS[n.unit.text], self.at(n.span))
+        return ir.Extension(
+            e.amount,
+            UNITS[e.unit.text],
+            e.max_times,
+            e.activity.text,
+            e.role.text,
+            self.at(e.span),
+            before_deadline=True,  # the grammar requires `before deadline`
+            amount_attr=e.amount_attr.text if e.amount_attr is not None else "",
+            notice=notice,
         )
 
     def limit(self, s: ast.LimitStmt) -> ir.Limit:
-        exts = tuple(
-            ir.Extension(
-                e.amount,
-                UNITS[e.unit.text],
-                e.max_times,
-                e.activity.text,
-                e.role.text,
-                self.at(e.span),
-                before_deadline=True,  # the grammar requires `before deadline`
-            )
-            for e in s.extensions
-        )
+        exts = tuple(self.extension(e) for e in s.extensions)
+        promised = None
+        if s.promised is not None:
+            p = s.promised
+            attr = p.attr.text if p.attr is not None else ""
+            promised = ir.Promised(p.amount, attr, UNITS[p.unit.text], self.at(p.span))
         return ir.Limit(
-            s.amount, UNITS[s.unit.text], self.opt_cond(s.when), exts, self.at(s.span), s.rollover
+            s.amount,
+            UNITS[s.unit.text],
+            self.opt_cond(s.when),
+            exts,
+            self.at(s.span),
+            s.rollover,
+            promised,
+        )
+
+    def calendar(self, d: ast.CalendarDecl) -> ir.CalendarSpec:
+        days = [s for s in d.body if isinstance(s, ast.CalendarDay)]
+        office = tuple(
+            (t.start[0] * 60 + t.start[1], t.end[0] * 60 + t.end[1])
+            for s in d.body
+            if isinstance(s, ast.OfficeHoursStmt)
+            for t in s.spans
+        )
+        first, last = d.covers if d.covers is not None else (0, 0)
+        return ir.CalendarSpec(
+            base=d.kind.text,
+            label=d.label.value if d.label is not None else "",
+            zone=d.zone.value if d.zone is not None else "",
+            first_year=first,
+            last_year=last,
+            rest=tuple((x.day, x.label.value) for x in days if x.rest),
+            work=tuple((x.day, x.label.value) for x in days if not x.rest),
+            office_hours=office or ir.DEFAULT_OFFICE_HOURS,
+            ref=self.at(d.span),
         )
 
     # ------------------------------------------------------------------- lapses
@@ -122,7 +181,31 @@ class _Compiler:
                 kind, target = _SUBJECT_KIND[which], act.text
             case ast.ActorOfIt():
                 kind, target = ir.SubjectKind.ACTOR_OF_IT, ""
+            case ast.LeaderOf(role=role, unit=unit):
+                kind = (
+                    ir.SubjectKind.PRINCIPAL_OF_UNIT
+                    if role == "principal"
+                    else ir.SubjectKind.DEPUTY_OF_UNIT
+                )
+                target = unit.value if unit is not None else ""
+            case ast.VotersOf(activity=act):
+                kind, target = ir.SubjectKind.VOTERS_OF, act.text
         return ir.SubjectRule(resp, kind, target, self.at(r.span))
+
+    def modifier(self, m: ast.ModifierStmt) -> ir.Modifier:
+        repeat = None
+        if m.repeat_unit is not None:
+            category = m.repeat_category.text if m.repeat_category is not None else ""
+            repeat = ir.RepeatRule(months_of(m.repeat_within, m.repeat_unit.text), category)
+        return ir.Modifier(
+            ir.ModifierKind(m.kind),
+            m.levels,
+            self.opt_cond(m.cond),
+            repeat,
+            m.during_sanction,
+            m.source.value if m.source is not None else "",
+            self.at(m.span),
+        )
 
     def grading(self, g: ast.GradeStmt) -> ir.Grading:
         measure = self.ref(g.measure) if g.measure is not None else None
@@ -152,6 +235,9 @@ class _Compiler:
                 case ast.GradeStmt():
                     grading = self.grading(s)
         assert grading is not None, "the checker guarantees one grade"
+        modifiers = tuple(self.modifier(s) for s in d.body if isinstance(s, ast.ModifierStmt))
+        if modifiers:
+            grading = dataclasses.replace(grading, modifiers=modifiers)
         anchor = ""
         if for_each is None:
             anchor = _anchor(grading, holder_clock, cond)
@@ -215,4 +301,17 @@ def compile_policy(checked: CheckedPolicy) -> ir.Policy:
         lapses=tuple(c.lapse(d) for d in sym.lapses.values()),
         file=tree.file,
         text_sha256=tree.text_sha256,
+        calendar=next((c.calendar(i) for i in tree.items if isinstance(i, ast.CalendarDecl)), None),
+        effective_until=version.until,
+        pursuable_months=next(
+            (
+                months_of(i.amount, i.unit.text)
+                for i in tree.items
+                if isinstance(i, ast.PursuableDecl)
+            ),
+            None,
+        ),
+        version_by=next(
+            (i.activity.text for i in tree.items if isinstance(i, ast.VersionedByDecl)), ""
+        ),
     )

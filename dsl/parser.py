@@ -3,76 +3,30 @@
 In: the text of a `.policy` file and the file name to report. Out: `(PolicyFile, [])`,
 or `(None, diagnostics)` when the text is not a sentence of the language. No Lark
 exception leaves this module: syntax errors become P1xx diagnostics with friendly
-messages (what was expected, the likely fix). Names are not resolved here; that is the
-checker's job (dsl/checker.py).
+messages (dsl/syntax_errors.py: what was expected, the likely fix). Names are not resolved
+here; that is the checker's job (dsl/checker.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, diag, did_you_mean
+from dsl.diagnostics import Diagnostic, diag
+from dsl.lark_grammar import lark_parser
+from dsl.syntax_errors import syntax_error
 
-# Words that begin a statement: meeting one where a line should have ended means two
-# statements were written on one line.
-_STATEMENT_WORDS = frozenset(
-    {
-        "policy", "version", "source", "activity", "custody", "ladder", "clock", "lapse",
-        "start", "stop", "suspend", "limit", "extend", "for", "when", "responsible", "grade",
-    }
-)  # fmt: skip
-_FULL_WIDTH = {
-    "，": ",", "（": "(", "）": ")", "“": '"', "”": '"', "：": ":", "；": ";",
-    "｛": "{", "｝": "}", "＜": "<", "＞": ">", "＝": "=", "．": ".", "。": ".",
-}  # fmt: skip
-_TERMINAL_WORDS = {
-    "NAME": "a name",
-    "STRING": "a text in double quotes",
-    "INT": "a whole number",
-    "DATE": "a date (YYYY-MM-DD)",
-    "_NL": "the end of the line",
-    "$END": "the end of the file",
-}
 # Conditions deeper than this are refused: the tree walks of the later stages recurse,
 # and no rule read aloud nests this deep.
 MAX_NESTING = 64
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 _SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
-
-
-class _WholeWords:
-    """Postlexer that keeps NAME in every lexer state. Lark's contextual lexer only tries
-    the terminals a state accepts; without NAME, `stopp` would lex as the keyword `stop`
-    followed by `p`. With it, keywords match whole words only, and a keyword the state
-    does not expect (`role`, `unit` …) is still an ordinary name there."""
-
-    always_accept = ("NAME",)
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        return stream
-
-
-@cache
-def _lark() -> Any:
-    grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        postlex=_WholeWords(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
 
 
 def parse(text: str, file: str) -> tuple[ast.PolicyFile | None, list[Diagnostic]]:
@@ -81,169 +35,14 @@ def parse(text: str, file: str) -> tuple[ast.PolicyFile | None, list[Diagnostic]
     # A byte-order mark becomes a blank so that columns on line 1 stay put.
     body = " " + text[1:] if text.startswith("\ufeff") else text
     try:
-        tree = _lark().parse(body)
+        tree = lark_parser().parse(body)
     except UnexpectedInput as e:
-        return None, [_syntax_error(e, body, file)]
+        return None, [syntax_error(e, body, file)]
     builder = _Builder(file)
     items = tuple(builder.item(child) for child in tree.children)
     if builder.diags:
         return None, builder.diags
     return ast.PolicyFile(items, file, sha), []
-
-
-# ------------------------------------------------------------------ syntax errors
-
-
-def _syntax_error(e: UnexpectedInput, text: str, file: str) -> Diagnostic:
-    if isinstance(e, UnexpectedCharacters):
-        return _bad_character(e, text, file)
-    if isinstance(e, UnexpectedToken):
-        return _bad_token(e, text, file)
-    line, col = getattr(e, "line", 0) or 0, getattr(e, "column", 0) or 0
-    return diag("P102", "this cannot be read as a policy", file, ast.Span(line, col, line, 0))
-
-
-def _bad_character(e: UnexpectedCharacters, text: str, file: str) -> Diagnostic:
-    pos = e.pos_in_stream or 0
-    ch = text[pos] if pos < len(text) else ""
-    line, col = e.line, e.column
-    one = ast.Span(line, col, line, col + 1)
-    if ch == '"':
-        span = ast.Span(line, col, line, 0)
-        return diag(
-            "P104",
-            "this text has no closing quote",
-            file,
-            span,
-            hint='end the text with " on the same line',
-        )
-    if ch in _FULL_WIDTH:
-        return diag(
-            "P101",
-            f"full-width character '{ch}'",
-            file,
-            one,
-            hint=f"write the ASCII '{_FULL_WIDTH[ch]}' instead",
-        )
-    if ch == "=":
-        return diag("P101", "unexpected '='", file, one, hint="to compare, write '=='")
-    shown = repr(ch)[1:-1] if not ch.isprintable() else ch
-    return diag("P101", f"unexpected character '{shown}'", file, one)
-
-
-def _describe_terminal(name: str) -> str:
-    if name in _TERMINAL_WORDS:
-        return _TERMINAL_WORDS[name]
-    try:
-        return f"'{_lark().get_terminal(name).pattern.value}'"
-    except KeyError:
-        return name
-
-
-def _keyword(name: str) -> str:
-    """The word a keyword terminal stands for, or "" for any other terminal."""
-    try:
-        value = _lark().get_terminal(name).pattern.value
-    except KeyError:
-        return ""
-    return value if isinstance(value, str) and value.isalpha() else ""
-
-
-def _describe_token(tok: Any) -> str:
-    if tok.type in ("$END", "_NL"):
-        return _TERMINAL_WORDS[tok.type]
-    return f"'{tok.value}'"
-
-
-def _token_span(tok: Any) -> ast.Span:
-    line, col = getattr(tok, "line", None) or 1, getattr(tok, "column", None) or 1
-    if tok.type in ("$END", "_NL"):
-        return ast.Span(line, col, line, col + 1)
-    end_line, end_col = getattr(tok, "end_line", line), getattr(tok, "end_column", col + 1)
-    return ast.Span(line, col, end_line or line, end_col or col + 1)
-
-
-def _wanted_name(e: UnexpectedToken) -> str:
-    """What kind of name the parser wants, judged by the words just before: `limit 20 ?`
-    wants a unit, `count ?` an activity, `1..3 ?` a level."""
-    state = getattr(e.interactive_parser, "parser_state", None)
-    stack = getattr(state, "value_stack", [])[-2:]
-    words = [str(getattr(v, "value", "")) for v in stack]
-    last = words[-1] if words else ""
-    before = words[-2] if len(words) > 1 else ""
-    if last.isdigit() and before in ("limit", "extend"):
-        return "a unit (workdays or days)"
-    if last in ("count", "exists", "absent", "each", "first", "last"):
-        return "an activity name"
-    if last in ("fixed", "..") or (last.isdigit() and before == ".."):
-        return "a level of the ladder"
-    return "a ladder name" if last == "grade" else _TERMINAL_WORDS["NAME"]
-
-
-def _bad_token(e: UnexpectedToken, text: str, file: str) -> Diagnostic:
-    tok = e.token
-    expected: set[str] = set(e.accepts or e.expected)
-    wanted = sorted({_describe_terminal(n) for n in expected})
-    if expected == {"NAME"}:
-        wanted = [_wanted_name(e)]
-    listing = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " or " + wanted[-1]
-    span = _token_span(tok)
-    if tok.type == "$END":
-        opened = _unclosed_brace(text)
-        if opened is not None and "RBRACE" in expected:
-            msg = "this '{' is never closed: the file ends inside its block"
-            hint = "add the closing '}' on a line of its own"
-            return diag("P103", msg, file, opened, hint=hint)
-        return diag("P102", f"the file ends too early; expected {listing}", file, span)
-    if "_NL" in expected and tok.value in _STATEMENT_WORDS:
-        return diag(
-            "P107",
-            f"'{tok.value}' starts a new statement on the same line",
-            file,
-            span,
-            hint=f"put '{tok.value} …' on a line of its own",
-        )
-    if "STRING" in expected and tok.type in ("NAME", "INT", "DATE"):
-        return diag(
-            "P108",
-            f"expected a text in double quotes, found '{tok.value}'",
-            file,
-            span,
-            hint=f'write "{tok.value}"',
-        )
-    hint = ""
-    if "DATE" in expected and tok.type == "STRING":
-        hint = f"write the date without quotes: {tok.value.strip(chr(34))}"
-    elif tok.type == "NAME":
-        hint = did_you_mean(tok.value, filter(None, map(_keyword, expected)))
-    if tok.type == "_NL":
-        return diag("P102", f"the line ends too early; expected {listing}", file, span, hint=hint)
-    found = _describe_token(tok)
-    return diag("P102", f"unexpected {found}; expected {listing}", file, span, hint=hint)
-
-
-def _unclosed_brace(text: str) -> ast.Span | None:
-    """The innermost `{` left open at the end of `text` (strings and comments skipped)."""
-    stack: list[ast.Span] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        in_string = escaped = False
-        for col, ch in enumerate(line, start=1):
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                break
-            elif ch == "{":
-                stack.append(ast.Span(lineno, col, lineno, col + 1))
-            elif ch == "}" and stack:
-                stack.pop()
-    return stack[-1] if stack else None
 
 
 # ---------------------------------------------------------------- tree -> AST
@@ -261,6 +60,14 @@ def _span(node: Any) -> ast.Span:
 
 def _ident(tok: Any) -> ast.Ident:
     return ast.Ident(str(tok), _span(tok))
+
+
+def _time_span(tok: Any) -> ast.TimeSpanNode:
+    """`09:00-12:00` (spaces allowed around the dash) as written; the checker judges it."""
+    start, end = (part.strip() for part in str(tok).split("-"))
+    h1, m1 = start.split(":")
+    h2, m2 = end.split(":")
+    return ast.TimeSpanNode((int(h1), int(m1)), (int(h2), int(m2)), _span(tok))
 
 
 class _Builder:
@@ -322,7 +129,12 @@ class _Builder:
             case "policy_decl":
                 return ast.PolicyDecl(_ident(c[0]), self.text(c[1]), sp)
             case "version_decl":
-                return ast.VersionDecl(self.text(c[0]), self.date(c[1]), sp)
+                until = None if c[2] is None else self.date(c[2])
+                return ast.VersionDecl(self.text(c[0]), self.date(c[1]), sp, until)
+            case "versioned_decl":
+                return ast.VersionedByDecl(_ident(c[0]), sp)
+            case "pursuable_decl":
+                return ast.PursuableDecl(int(str(c[0])), _ident(c[1]), sp)
             case "source_decl":
                 return ast.SourceDecl(self.text(c[0]), sp)
             case "activity_decl":
@@ -335,39 +147,92 @@ class _Builder:
                     _ident(c[0]), self.text(c[1]), self.opt_text(c[2]), levels, sp
                 )
             case "clock_decl":
-                body = tuple(self.clock_stmt(s) for s in c[3:])
-                return ast.ClockDecl(_ident(c[0]), self.text(c[1]), self.opt_text(c[2]), body, sp)
+                body = tuple(self.clock_stmt(s) for s in c[4:])
+                step = None if c[2] is None else _ident(c[2])
+                source = self.opt_text(c[3])
+                return ast.ClockDecl(_ident(c[0]), self.text(c[1]), source, body, sp, step)
+            case "calendar_decl":
+                return self.calendar(c, sp)
             case _:  # lapse_decl
                 lbody = tuple(self.lapse_stmt(s) for s in c[4:])
                 return ast.LapseDecl(
                     _ident(c[0]), _ident(c[1]), self.text(c[2]), self.opt_text(c[3]), lbody, sp
                 )
 
+    def calendar(self, c: list[Any], sp: ast.Span) -> ast.CalendarDecl:
+        kind, label, zone, first, last, block = c
+        covers = None if first is None else (int(str(first)), int(str(last)))
+        body = () if block is None else tuple(self.calendar_stmt(s) for s in block.children)
+        return ast.CalendarDecl(
+            _ident(kind), self.opt_text(label), self.opt_text(zone), covers, body, sp
+        )
+
+    def calendar_stmt(self, t: Any) -> ast.CalendarStmt:
+        c, sp = t.children, _span(t)
+        if t.data == "office_hours":
+            return ast.OfficeHoursStmt(tuple(_time_span(x) for x in c), sp)
+        return ast.CalendarDay(t.data == "rest_day", self.date(c[0]), self.text(c[1]), sp)
+
     def clock_stmt(self, t: Any) -> ast.ClockStmt:
         c, sp = t.children, _span(t)
         match t.data:
             case "start_stmt":
                 return ast.StartStmt(_ident(c[0]), self.opt_cond(c[1]), self.opt_text(c[2]), sp)
+            case "restart_stmt":
+                return ast.RestartStmt(_ident(c[0]), self.opt_cond(c[1]), self.opt_text(c[2]), sp)
             case "stop_stmt":
                 return ast.StopStmt(tuple(_ident(n) for n in c), sp)
             case "suspend_stmt":
                 return ast.SuspendStmt(_ident(c[0]), _ident(c[1]), sp)
+            case "suspend_from_stmt":
+                a, a_when, b, *more, b_when = c
+                return ast.SuspendStmt(
+                    _ident(a),
+                    _ident(b),
+                    sp,
+                    self.opt_cond(a_when),
+                    self.opt_cond(b_when),
+                    tuple(_ident(x) for x in more),
+                )
+            case "deem_stmt":
+                return ast.DeemStmt(_ident(c[0]), sp)
             case _:  # limit_stmt
-                exts = () if c[4] is None else tuple(self.extend(e) for e in c[4].children)
+                amount, unit, rollover, promised, when, block = c
+                exts = () if block is None else tuple(self.extend(e) for e in block.children)
                 return ast.LimitStmt(
-                    int(str(c[0])), _ident(c[1]), c[2] is not None, self.opt_cond(c[3]), exts, sp
+                    int(str(amount)),
+                    _ident(unit),
+                    rollover is not None,
+                    self.opt_cond(when),
+                    exts,
+                    sp,
+                    None if promised is None else self.promised(promised),
                 )
 
+    def promised(self, t: Any) -> ast.PromisedNode:
+        c, sp = t.children, _span(t)
+        if t.data == "promised_amount":
+            return ast.PromisedNode(int(str(c[0])), None, _ident(c[1]), sp)
+        return ast.PromisedNode(0, _ident(c[0]), _ident(c[1]), sp)
+
     def extend(self, t: Any) -> ast.ExtendStmt:
-        c = t.children
+        amount_node, times, activity, role, notice = t.children
+        a = amount_node.children
+        attr = _ident(a[2]) if amount_node.data == "ext_up_to" else None
         return ast.ExtendStmt(
-            int(str(c[0])),
-            _ident(c[1]),
-            int(str(c[2])),
-            _ident(c[3]),
-            _ident(c[4]),
+            int(str(a[0])),
+            _ident(a[1]),
+            int(str(times)),
+            _ident(activity),
+            _ident(role),
             _span(t),
+            attr,
+            None if notice is None else self.notice(notice),
         )
+
+    def notice(self, t: Any) -> ast.NoticeNode:
+        act, amount, unit = t.children
+        return ast.NoticeNode(_ident(act), int(str(amount)), _ident(unit), _span(t))
 
     def lapse_stmt(self, t: Any) -> ast.LapseStmt:
         c, sp = t.children, _span(t)
@@ -383,8 +248,30 @@ class _Builder:
             case "grade_by_stmt":
                 bands = tuple(self.band(b) for b in c[2:])
                 return ast.GradeStmt(_ident(c[0]), self.ref(c[1]), bands, None, sp)
+            case "aggravate_stmt" | "mitigate_stmt":
+                return self.modifier(t.data.removesuffix("_stmt"), int(str(c[0])), c[1], c[2], sp)
+            case "exempt_stmt":
+                return self.modifier("exempt", 0, c[0], c[1], sp)
             case _:  # grade_fixed_stmt
                 return ast.GradeStmt(_ident(c[0]), None, (), _ident(c[1]), sp)
+
+    def modifier(
+        self, kind: str, levels: int, cond: Any, source: Any, sp: ast.Span
+    ) -> ast.ModifierStmt:
+        src = self.opt_text(source)
+        match cond.data:
+            case "repeat_cond":
+                n, unit, cat = cond.children
+                category = None if cat is None else _ident(cat)
+                return ast.ModifierStmt(
+                    kind, levels, None, int(str(n)), _ident(unit), category, False, src, sp
+                )
+            case "sanction_cond":
+                return ast.ModifierStmt(kind, levels, None, 0, None, None, True, src, sp)
+            case _:  # plain_cond
+                return ast.ModifierStmt(
+                    kind, levels, self.cond(cond.children[0]), 0, None, None, False, src, sp
+                )
 
     def subject(self, t: Any) -> ast.Subject:
         c, sp = t.children, _span(t)
@@ -395,6 +282,10 @@ class _Builder:
                 return ast.ActorOf("first", _ident(c[0]), sp)
             case "actor_last":
                 return ast.ActorOf("last", _ident(c[0]), sp)
+            case "principal_of" | "deputy_of":
+                return ast.LeaderOf(t.data.removesuffix("_of"), self.opt_text(c[0]), sp)
+            case "voters_of":
+                return ast.VotersOf(_ident(c[0]), sp)
             case _:  # actor_it
                 return ast.ActorOfIt(sp)
 

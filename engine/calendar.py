@@ -279,14 +279,24 @@ class WorkCalendar:
 
     def workdays_between(self, a: date, b: date) -> int:
         """Working days x with a < x <= b; 0 if b <= a."""
-        n = self._cum[self._off(b)] - self._cum[self._off(a)]
-        return n if n > 0 else 0
+        oa, ob, n = a.toordinal() - self._epoch, b.toordinal() - self._epoch, self._n
+        if 0 <= oa < n and 0 <= ob < n:
+            k = self._cum[ob] - self._cum[oa]
+            return k if k > 0 else 0
+        raise ValueError(f"{a}..{b} outside the calendar range {RANGE_START}..{RANGE_END}")
 
     # ---- provisional answers ----------------------------------------------------------
 
     def in_table(self, d: date) -> bool:
         """True if ``d`` lies in the years the table covers (answers are exact)."""
         return self._first_ord <= d.toordinal() <= self._last_ord
+
+    def covers(self, a: date, b: date) -> bool:
+        """True if every day from a to b (either order) lies in the table's years."""
+        x, y = a.toordinal(), b.toordinal()
+        if x > y:
+            x, y = y, x
+        return self._first_ord <= x and y <= self._last_ord
 
     def provisional_between(self, a: date, b: date) -> bool:
         """True if any day x with a < x <= b lies outside the table.

@@ -24,7 +24,8 @@ from engine.cli import ArgParser, UsageError
 from engine.exit_codes import Exit
 from engine.ir import Policy
 from engine.jsonfmt import compact
-from engine.loader_csv import DEFAULT_ZONE, ExportError, LoadResult, load_exports
+from engine.loaders.result import ExportError, LoadResult
+from engine.loaders.timeparse import DEFAULT_ZONE
 from engine.registers import (
     RegisterError,
     Registers,
@@ -115,8 +116,23 @@ def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
         epilog="example: wenze audit fixtures/sample/licensing_sample.csv --policy policies/licensing "
         "--as-of 2026-11-20 --json out.json",
     )
-    p.add_argument("exports", nargs="+", help="canonical CSV exports (UTF-8, header row)")
+    p.add_argument(
+        "exports",
+        nargs="+",
+        help="exports: canonical CSV, or with --profile any of .csv .xlsx .jsonl .xes .xes.gz "
+        "(the format is told by the extension)",
+    )
     p.add_argument("--policy", required=True, help="policy file or folder")
+    p.add_argument(
+        "--profile",
+        help="import profile (TOML) mapping a foreign export onto wenze's fields; "
+        "see docs/import-profiles.md; draft one with: wenze profile infer FILE",
+    )
+    p.add_argument(
+        "--encoding",
+        help="text encoding of CSV/JSONL exports (default: detected — UTF-8, UTF-8 with BOM, "
+        "GBK, GB18030); overrides the profile's",
+    )
     p.add_argument(
         "--as-of", required=True, type=_parse_date, help="audit date YYYY-MM-DD (end of that day)"
     )
@@ -191,22 +207,10 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
     except RegisterError as e:
         err.write(f"wenze audit: {e}\n")
         return Exit.USAGE
-    zone = ZoneInfo(DEFAULT_ZONE)
-    as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(
-        microseconds=1
-    )
-    vocabulary = frozenset(a for pol in policies for a in pol.activities)
     progress = None if ns.quiet else _Progress(err)
     ns.clock = _Stopwatch(err if ns.timings else None)
-    try:
-        loaded = load_exports(
-            ns.exports,
-            known_activities=vocabulary,
-            as_of_end=as_of_end,
-            progress=progress.rows if progress else None,
-        )
-    except ExportError as e:
-        err.write(f"wenze audit: {e}\n")
+    loaded = _load(ns, policies, as_of, err, progress)
+    if loaded is None:
         return Exit.USAGE
     if loaded.defects:
         for d in loaded.defects[:20]:
@@ -223,6 +227,49 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
             err.write(f"wenze audit: {loaded.rows_quarantined} row(s) quarantined to {qpath}\n")
     ns.clock.lap("load")
     return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress)
+
+
+def _load(
+    ns: Any, policies: list[Policy], as_of: date, err: TextIO, progress: _Progress | None
+) -> LoadResult | None:
+    """Read the exports as the profile says, checking rows against the policies."""
+    from engine.loaders import Checks, load, responsibility_activities
+    from engine.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(ns.profile) if ns.profile else None
+    except ProfileError as e:
+        err.write(f"wenze audit: {e}\n")
+        return None
+    # "As of a date" is the end of that day where the export's times were recorded.
+    zone = ZoneInfo(profile.zone if profile else DEFAULT_ZONE)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), dtime(0, 0), zone) - timedelta(
+        microseconds=1
+    )
+    custody, actors = responsibility_activities(policies)
+    checks = Checks(
+        known_activities=frozenset(a for pol in policies for a in pol.activities),
+        as_of_end=as_of_end,
+        custody=custody,
+        actor_required=actors,
+    )
+    try:
+        loaded = load(
+            ns.exports,
+            profile=profile,
+            encoding=ns.encoding,
+            checks=checks,
+            progress=progress.rows if progress else None,
+        )
+    except (ExportError, ProfileError) as e:
+        err.write(f"wenze audit: {e}\n")
+        return None
+    if not ns.quiet:
+        for src in loaded.sources:
+            if src.format != "csv" or src.encoding not in ("utf-8", ""):
+                how = f"{src.format}, {src.encoding}" if src.encoding else src.format
+                err.write(f"wenze audit: read {src.path} ({how}): {src.rows_in:,} rows\n")
+    return loaded
 
 
 def _evaluate_and_store(

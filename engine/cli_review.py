@@ -48,13 +48,17 @@ def run_review(args: list[str], out: TextIO, err: TextIO) -> int:
             out.write(f"{r['at']}  {r['reviewer']}  {r['decision']}{grade}  {r['reason']}\n")
         return Exit.OK
     if not ns.reason.strip() or not ns.by.strip():
-        err.write("wenze review: a decision needs --reason and --by (the review log names who decided and why)\n")
+        err.write(
+            "wenze review: a decision needs --reason and --by (the review log names who decided and why)\n"
+        )
         return Exit.USAGE
     decision = "confirmed" if ns.confirm else "dismissed" if ns.dismiss else "regraded"
     at = datetime.now(UTC).replace(microsecond=0).isoformat()
     fid = record_review(engine, ns.finding, decision, ns.reason, ns.by, at, ns.regrade or "")
     if fid is None:
-        err.write(f"wenze review: no finding {ns.finding!r} in {ns.db} (give its id or a unique prefix)\n")
+        err.write(
+            f"wenze review: no finding {ns.finding!r} in {ns.db} (give its id or a unique prefix)\n"
+        )
         return Exit.USAGE
     out.write(f"{fid}: {decision}{' → ' + ns.regrade if ns.regrade else ''} by {ns.by}\n")
     return Exit.OK

@@ -5,7 +5,9 @@ Out: counted days between dates and the date N counted days after a trigger day.
 
 Conventions (§6): a period never counts its trigger day (§6.1); every day d with
 start ≤ d ≤ end of a suspension is not counted (§6.3); working-day periods count only
-working days, natural-day periods count every day.
+working days; natural-day, week and month periods count every day (a week is 7 days, a
+month ends on the same day of the month, or the month's last day). Hour periods are
+counted between instants in engine/clock_hours.py.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def merge_intervals(intervals: Sequence[Interval]) -> list[Interval]:
 
 
 def suspended(cal: WorkCalendar, unit: Unit, susp: Sequence[Interval], a: date, b: date) -> int:
-    """Days of `unit` d with a < d ≤ b that fall inside a suspension."""
+    """Days of `unit` d with a < d ≤ b that fall inside a suspension (working days for a
+    working-day unit, every day otherwise)."""
     total = 0
     for lo, hi in susp:
         left = max(a, lo - _DAY)
@@ -48,27 +51,48 @@ def counted(cal: WorkCalendar, unit: Unit, susp: Sequence[Interval], a: date, b:
     """Counted (unsuspended) days of `unit` d with a < d ≤ b; 0 when b ≤ a."""
     if b <= a:
         return 0
+    if not susp:
+        return _raw(cal, unit, a, b)
     return _raw(cal, unit, a, b) - suspended(cal, unit, susp, a, b)
 
 
 def add_counted(
     cal: WorkCalendar, unit: Unit, susp: Sequence[Interval], start: date, n: int
 ) -> date:
-    """The n-th counted day of `unit` strictly after `start` (n ≥ 1).
+    """The n-th counted day of `unit` strictly after `start` (n ≥ 1); for weeks, the day
+    7n counted days after; for months, the same day of the month n months on (or that
+    month's last day), pushed out by the suspended days up to it.
 
-    Least fixed point of D = n-th raw day after start, pushed out by the suspended days in
-    (start, D]; iterating from the suspension-free answer only moves forward and stops at a
-    counted day (a suspended D would leave an earlier fixed point, contradicting leastness).
+    Least fixed point of D = (period end without suspensions) + (suspended days in
+    (start, D]); iterating from the suspension-free answer only moves forward and stops
+    at a counted day (a suspended D would leave an earlier fixed point, contradicting
+    leastness).
     """
     if n <= 0:
         return start
     skipped = 0
     while True:
-        candidate = _nth(cal, unit, start, n + skipped)
+        candidate = _shift(cal, unit, start, n, skipped)
         now = suspended(cal, unit, susp, start, candidate)
         if now == skipped:
             return candidate
         skipped = now
+
+
+def add_months(d: date, n: int) -> date:
+    """The same day of the month n months after d, or the last day of that month when it
+    is shorter (a month after 31 January ends on the last day of February)."""
+    index = d.year * 12 + d.month - 1 + n
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(d.day, _month_days(year, month)))
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _raw(cal: WorkCalendar, unit: Unit, a: date, b: date) -> int:
@@ -77,7 +101,11 @@ def _raw(cal: WorkCalendar, unit: Unit, a: date, b: date) -> int:
     return (b - a).days
 
 
-def _nth(cal: WorkCalendar, unit: Unit, start: date, n: int) -> date:
+def _shift(cal: WorkCalendar, unit: Unit, start: date, n: int, skipped: int) -> date:
+    """Where a period of n units from start ends when `skipped` days are not counted."""
     if unit is Unit.WORKDAYS:
-        return cal.add_workdays(start, n)
-    return start + timedelta(days=n)
+        return cal.add_workdays(start, n + skipped)
+    if unit is Unit.MONTHS:
+        return add_months(start, n) + timedelta(days=skipped)
+    days = n * 7 if unit is Unit.WEEKS else n
+    return start + timedelta(days=days + skipped)

@@ -9,7 +9,7 @@ of the durable_rules stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,8 +41,11 @@ class ClockView(Protocol):
     def prop(self, p: ClockProperty) -> int | bool: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Scope:
+    """The facts a condition reads. Not frozen: one is built per candidate event and a
+    frozen dataclass pays for `object.__setattr__` on every field; treat it as read-only."""
+
     history: CaseHistory
     clocks: Mapping[str, ClockView]
     counts: Mapping[str, int]
@@ -73,18 +76,91 @@ def resolve(ref: Ref, scope: Scope) -> Value:
 def holds(expr: Expr | None, scope: Scope) -> bool:
     if expr is None:
         return True
+    return compile_condition(expr)[0](scope)
+
+
+def reads_event(expr: Expr | None) -> bool:
+    """Whether the condition reads the event in scope (an attribute or its index): when
+    not, one case-level scope serves for every event."""
+    return expr is not None and compile_condition(expr)[1]
+
+
+# ---------------------------------------------------------------- compilation
+# Conditions are evaluated millions of times (start triggers, limits, lapses): each IR
+# expression is turned once into nested closures, so an evaluation is a few calls instead
+# of a walk with isinstance tests. Keyed by object identity; the entry keeps the
+# expression alive, so an id is never reused while its entry exists.
+
+Test = Callable[[Scope], bool]
+_CACHE: dict[int, tuple[Expr, Test, bool]] = {}
+
+
+def compile_condition(expr: Expr) -> tuple[Test, bool]:
+    """The condition as a function of a scope, and whether it reads the event in scope."""
+    hit = _CACHE.get(id(expr))
+    if hit is None or hit[0] is not expr:
+        if len(_CACHE) > 10_000:  # transient expressions: start afresh, never grow
+            _CACHE.clear()
+        hit = (expr, _compile(expr), _uses_event(expr))
+        _CACHE[id(expr)] = hit
+    return hit[1], hit[2]
+
+
+def _uses_event(expr: Expr) -> bool:
     if isinstance(expr, Compare):
-        return _compare(expr.op, resolve(expr.left, scope), expr.right.value)
+        return isinstance(expr.left, EventAttrRef | EventIndexRef)
     if isinstance(expr, Truth):
-        return resolve(expr.ref, scope) is True
+        return isinstance(expr.ref, EventAttrRef | EventIndexRef)
     if isinstance(expr, Exists):
-        return scope.counts.get(expr.activity, 0) > 0
+        return False
     if isinstance(expr, Not):
-        return not holds(expr.operand, scope)
+        return _uses_event(expr.operand)
+    return any(_uses_event(e) for e in expr.operands)
+
+
+def _getter(ref: Ref) -> Callable[[Scope], Value]:
+    if isinstance(ref, ClockRef):
+        name, prop, absent = ref.clock, ref.prop, _NOT_STARTED[ref.prop]
+
+        def clock_value(s: Scope) -> Value:
+            c = s.clocks.get(name)
+            return absent if c is None else c.prop(prop)
+
+        return clock_value
+    if isinstance(ref, CountRef):
+        act = ref.activity
+        return lambda s: s.counts.get(act, 0)
+    if isinstance(ref, CaseAttrRef):
+        attr = ref.name
+        return lambda s: s.history.attrs.get(attr, "")
+    if isinstance(ref, EventAttrRef):
+        attr = ref.name
+        return lambda s: "" if s.event is None else s.event.attr(attr)
+    return lambda s: s.index
+
+
+def _compile(expr: Expr) -> Test:
+    if isinstance(expr, Compare):
+        get, value, op = _getter(expr.left), expr.right.value, expr.op
+        if op is CompareOp.EQ:
+            return lambda s: get(s) == value
+        if op is CompareOp.NE:
+            return lambda s: get(s) != value
+        return lambda s: _compare(op, get(s), value)
+    if isinstance(expr, Truth):
+        get = _getter(expr.ref)
+        return lambda s: get(s) is True
+    if isinstance(expr, Exists):
+        act = expr.activity
+        return lambda s: s.counts.get(act, 0) > 0
+    if isinstance(expr, Not):
+        inner = _compile(expr.operand)
+        return lambda s: not inner(s)
+    parts = tuple(_compile(e) for e in expr.operands)
     if isinstance(expr, And):
-        return all(holds(e, scope) for e in expr.operands)
+        return lambda s: all(p(s) for p in parts)
     if isinstance(expr, Or):
-        return any(holds(e, scope) for e in expr.operands)
+        return lambda s: any(p(s) for p in parts)
     raise TypeError(f"unknown expression {expr!r}")
 
 

@@ -81,7 +81,12 @@ class Finding:
             "evidence": [e.event_id for e in self.evidence],
             "sources": {e.event_id: str(e.source) for e in self.evidence},
             "timeline": [
-                {"event": e.event_id, "time": e.time.isoformat(), "activity": e.activity, "actor": e.actor}
+                {
+                    "event": e.event_id,
+                    "time": e.time.isoformat(),
+                    "activity": e.activity,
+                    "actor": e.actor,
+                }
                 for e in self.evidence
             ],
             "explanation": [s.as_dict() for s in self.explanation],
@@ -231,6 +236,7 @@ def _clock_facts(c: ClockResult) -> dict[str, Any]:
         "suspended": [[a.isoformat(), b.isoformat()] for a, b in c.merged],
         "extensions_accepted": sum(1 for x in c.extensions if x.accepted),
         "extensions_refused": sum(1 for x in c.extensions if not x.accepted),
+        **c.extra_facts(),  # hour deadlines, promised limits, restarts, steps (if any)
     }
 
 

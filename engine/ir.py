@@ -217,17 +217,51 @@ class StartTrigger:
 
 
 @dataclass(frozen=True)
+class Restart:
+    """`restart at ACTIVITY [when COND] [note "…"]`: the period starts afresh from such an
+    event (政府信息公开条例 art. 30: from receipt of the corrected request). The last
+    restart before the stop wins; suspensions and extensions before it no longer count."""
+
+    activity: str
+    when: Expr | None
+    ref: PolicyRef
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Suspension:
-    """`suspend between A and B`: each A opens a suspension that the next B closes."""
+    """`suspend between A and B`: each A opens a suspension that the next B closes.
+    `suspend from A [when C] until B [when C]`: the same, with conditions on the events
+    (status events: `from 状态变更 when 状态 == "挂起" until 状态变更 when 状态 != "挂起"`)."""
 
     start_activity: str
     end_activity: str
+    ref: PolicyRef
+    start_when: Expr | None = None  # event attributes of the opening event in scope
+    end_when: Expr | None = None  # … of the closing event
+    also_ends: tuple[str, ...] = ()  # `until B, C`: the first of these closes it too
+
+    @property
+    def end_activities(self) -> tuple[str, ...]:
+        return (self.end_activity, *self.also_ends)
+
+
+@dataclass(frozen=True)
+class NoticeRule:
+    """`with notice ACTIVITY within N UNIT`: an extension counts only if the applicant is
+    told (an event of ACTIVITY) within N units after the approval's day."""
+
+    activity: str
+    amount: int
+    unit: Unit
     ref: PolicyRef
 
 
 @dataclass(frozen=True)
 class Extension:
-    """`extend N UNIT at most K times at ACTIVITY by role ROLE before deadline`."""
+    """`extend [up to] N UNIT [as ATTR] at most K times at ACTIVITY by role ROLE before
+    deadline [with notice …]`. With `as ATTR` each approval adds the amount its event
+    records in ATTR (at most N; N when it records none)."""
 
     amount: int
     unit: Unit
@@ -236,6 +270,19 @@ class Extension:
     role: str
     ref: PolicyRef
     before_deadline: bool = True
+    amount_attr: str = ""  # event attribute holding this approval's own amount
+    notice: NoticeRule | None = None
+
+
+@dataclass(frozen=True)
+class Promised:
+    """`promised N UNIT` or `promised case.ATTR UNIT`: a promised limit (承诺时限) counted
+    like the statutory one (same start, suspensions and accepted extensions)."""
+
+    amount: int  # 0 when read from the case attribute
+    attr: str  # case attribute holding the amount ("" for a written amount)
+    unit: Unit
+    ref: PolicyRef
 
 
 @dataclass(frozen=True)
@@ -250,6 +297,16 @@ class Limit:
     ref: PolicyRef
     # Natural-day limits that borrow the civil-procedure rule (DESIGN.md §6.7).
     rollover: bool = False
+    promised: Promised | None = None
+
+
+@dataclass(frozen=True)
+class Deem:
+    """`on breach deem ACTIVITY`: when the clock is breached, the case gets a derived
+    event of ACTIVITY at the moment the deadline passed (视为受理, 视为准予延续)."""
+
+    activity: str
+    ref: PolicyRef
 
 
 @dataclass(frozen=True)
@@ -262,11 +319,47 @@ class Clock:
     limits: tuple[Limit, ...]
     ref: PolicyRef
     source: str = ""  # legal source of this clock
+    restarts: tuple[Restart, ...] = ()
+    deems: tuple[Deem, ...] = ()
+    step_of: str = ""  # the whole-case clock this step clock (环节时限) belongs to
 
     @functools.cached_property
     def extension_activities(self) -> frozenset[str]:
         """Activities that ask to extend this clock under any of its limits."""
         return frozenset(x.activity for lim in self.limits for x in lim.extensions)
+
+    @functools.cached_property
+    def window_activities(self) -> frozenset[str]:
+        """Activities whose events between start and stop matter: they open or close a
+        suspension or ask for an extension."""
+        pauses = {a for s in self.suspensions for a in (s.start_activity, *s.end_activities)}
+        return frozenset(pauses) | self.extension_activities
+
+
+# ------------------------------------------------------------------- calendar
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """`calendar national|weekends_plus ["label"] [zone "Z"] [covers Y1..Y2] { … }`: the
+    working-day calendar a policy's clocks count on. `national` is the State Council
+    table with local `rest` / `work` days on top; `weekends_plus` is Saturday/Sunday
+    plus the listed holidays, complete for the `covers` years (provisional outside)."""
+
+    base: str  # "national" | "weekends_plus"
+    label: str
+    zone: str  # IANA zone for day arithmetic ("" = as the events were loaded)
+    first_year: int  # weekends_plus only (0 for national)
+    last_year: int
+    rest: tuple[tuple[date, str], ...]
+    work: tuple[tuple[date, str], ...]
+    # Office hours as minutes after midnight, e.g. ((540, 720), (810, 1050)).
+    office_hours: tuple[tuple[int, int], ...]
+    ref: PolicyRef
+
+
+#: 09:00–12:00 and 13:30–17:30: office hours when a policy names none.
+DEFAULT_OFFICE_HOURS: tuple[tuple[int, int], ...] = ((540, 720), (810, 1050))
 
 
 # -------------------------------------------------------------------- lapses
@@ -409,6 +502,7 @@ class Policy:
     lapses: tuple[Lapse, ...]
     file: str
     text_sha256: str = field(default="", compare=False)
+    calendar: CalendarSpec | None = None  # None: the national calendar, default office hours
     effective_until: date | None = None  # last day this version is in force (None: open)
     pursuable_months: int | None = None  # time bar: older lapses are reported time-barred
     # Versions are chosen by the conduct day, or by the day of the first event of this

@@ -70,9 +70,28 @@ def _audit(ctx: dict[str, Any], as_of: str) -> None:
     code = run_audit(args, out, err)
     assert code == 0, err.getvalue()
     doc = json.loads(out_json.read_text(encoding="utf-8"))
+    _differential(ctx, args, doc)
     ctx["runs"].append({"doc": doc, "bytes": out_json.read_bytes(), "stdout": out.getvalue()})
     ctx["doc"] = doc
     ctx["as_of"] = as_of
+
+
+def _differential(ctx: dict[str, Any], args: list[str], doc: dict[str, Any]) -> None:
+    """Every scenario doubles as a differential test: the plain-Python oracle, on a copy
+    of the same store, must give the same findings as the durable_rules stage."""
+    import shutil
+
+    db = ctx["tmp"] / "wenze.db"
+    twin_db = ctx["tmp"] / "oracle.db"
+    twin_json = ctx["tmp"] / "oracle.json"
+    twin_db.unlink(missing_ok=True)
+    shutil.copyfile(db, twin_db)
+    twin = [a for a in args]
+    twin[twin.index("--db") + 1] = f"sqlite:///{twin_db}"
+    twin[twin.index("--json") + 1] = str(twin_json)
+    twin[twin.index("--engine") + 1] = "python"
+    assert run_audit(twin, io.StringIO(), io.StringIO()) == 0
+    assert json.loads(twin_json.read_text(encoding="utf-8"))["findings"] == doc["findings"]
 
 
 @given(parsers.parse("我以 {as_of} 为审计日进行审计"))

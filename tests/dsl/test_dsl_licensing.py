@@ -115,14 +115,29 @@ def test_decision_late(policy: ir.Policy) -> None:
     assert lapse.category == "慢作为" and lapse.label == "逾期作出许可决定"
     assert lapse.for_each is None
     assert lapse.condition == ir.Truth(ir.ClockRef("许可决定时限", ir.ClockProperty.BREACHED))
-    (subject,) = lapse.subjects
+    subject, principal, deputy = lapse.subjects
     assert subject.responsibility is ir.Responsibility.DIRECT
     assert (subject.kind, subject.target) == (ir.SubjectKind.HOLDER_AT_DEADLINE, "许可决定时限")
+    assert (principal.responsibility, principal.kind) == (
+        ir.Responsibility.PRINCIPAL_LEADER,
+        ir.SubjectKind.PRINCIPAL_OF_UNIT,
+    )
+    assert (deputy.responsibility, deputy.kind, deputy.target) == (
+        ir.Responsibility.IMPORTANT_LEADER,
+        ir.SubjectKind.DEPUTY_OF_UNIT,
+        "",
+    )
+    (repeat,) = lapse.grading.modifiers
+    assert (repeat.kind, repeat.levels, repeat.repeat) == (
+        ir.ModifierKind.AGGRAVATE,
+        1,
+        ir.RepeatRule(12),
+    )
     g = lapse.grading
     assert g.ladder == "效能问责"
     assert g.measure == ir.ClockRef("许可决定时限", ir.ClockProperty.OVERDUE_WORKDAYS)
     assert [(b.low, b.high, b.level) for b in g.bands] == [
-        (1, 3, "提醒谈话"),
+        (0, 3, "提醒谈话"),
         (4, 10, "责令书面检查"),
         (11, 20, "效能告诫"),
         (21, None, "通报批评"),
@@ -154,7 +169,8 @@ def test_policy_refs_point_at_the_text(policy: ir.Policy) -> None:
 
 def test_load_policies_on_a_directory() -> None:
     policies, diags = load_policies(ROOT / "policies")
-    assert [p.id for p in policies] == ["licensing"]
+    ids = [p.id for p in policies]
+    assert ids == sorted(ids) and {"gov_info", "hotline", "licensing"} <= set(ids)
     assert [d for d in diags if d.is_error] == []
 
 

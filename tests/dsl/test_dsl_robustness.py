@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +46,9 @@ _SOUP = (
     "times by role before deadline for each refused extension of responsible 直接责任 "
     "holder actor first last it grade fixed case count index exists absent true false "
     "收件 受理 作出决定 许可决定时限 许可决定时限.breached 效能问责 提醒谈话 "
+    "calendar national weekends_plus zone covers rest holiday work office hours 09:00-12:00 "
+    "restart on breach deem step promised up to as with notice within from until "
+    "weeks months workhours 承诺工作日 "
     '{ } ( ) < <= == != > >= , . .. 1 20 2019-04-23 2019-02-30 "x" "y\\q" "open # 。 ，'
 )
 WORDS = [*_SOUP.split(), "\n", "\n", "\n", "  "]
@@ -60,3 +64,14 @@ def test_token_soup(words: list[str]) -> None:
 @given(st.text(max_size=200))
 def test_any_text(text: str) -> None:
     _survives(text)
+
+
+@pytest.mark.parametrize("name", ["gov_info", "hotline"])
+def test_time_policies_broken_line_by_line(name: str) -> None:
+    """The policies with the time shapes (calendar, restart, deem, step, promise, notice):
+    every truncation and every deleted line is a diagnostic, never a traceback."""
+    path = LICENSING.parents[1] / name / f"{name}.policy"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n in range(len(lines) + 1):
+        _survives("".join(lines[:n]))
+        _survives("".join(lines[:n] + lines[n + 1 :]))

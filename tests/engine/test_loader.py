@@ -35,13 +35,17 @@ def test_rows_are_sorted_by_time_and_ties_keep_file_order(tmp_path: Path) -> Non
 
 
 def test_naive_times_are_shanghai_and_offsets_are_converted(tmp_path: Path) -> None:
-    path = write(
+    # Naive and offset-aware times in one source are a defect (mixed_naive_aware), so each
+    # kind comes in its own file here.
+    naive = write(
         tmp_path,
-        "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\n"
-        "C1,E2,2025-01-02T01:30:00+00:00,受理,S1,,,,,\n"
-        "C1,E3,2025-01-03,作出决定,S1,,,,准予,\n",
+        "C1,E1,2025-01-02T09:00:00,收件,S1,,,,,\nC1,E3,2025-01-03,作出决定,S1,,,,准予,\n",
+        name="naive.csv",
     )
-    ev = {e.event_id: e for e in load_exports([path]).cases["C1"].events}
+    aware = write(tmp_path, "C1,E2,2025-01-02T01:30:00+00:00,受理,S1,,,,,\n", name="aware.csv")
+    r = load_exports([naive, aware])
+    assert not r.defects
+    ev = {e.event_id: e for e in r.cases["C1"].events}
     assert ev["E1"].time.utcoffset() == timedelta(hours=8)
     assert ev["E2"].time == datetime(2025, 1, 2, 9, 30, tzinfo=timezone(timedelta(hours=8)))
     assert ev["E3"].day_precision and ev["E3"].attrs == {"result": "准予"}

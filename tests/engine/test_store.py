@@ -90,9 +90,14 @@ def test_changed_finding_keeps_review_but_is_flagged(url: str) -> None:
 
     engine = open_store(url)
     rid = save_run(engine, _run(), [_finding("a1", "C1")])
-    assert record_review(engine, "a1", "confirmed", "核实属实", "李审核", "2026-11-27T00:00:00+00:00") == "a1"
+    assert (
+        record_review(engine, "a1", "confirmed", "核实属实", "李审核", "2026-11-27T00:00:00+00:00")
+        == "a1"
+    )
     save_run(engine, _run(), [_finding("a1", "C1", grade="通报批评")])
     got = load_run_findings(engine, rid)[0]
-    assert got["review_status"] == "confirmed" and got["review_flag"] == "changed since review: grade"
+    assert (
+        got["review_status"] == "confirmed" and got["review_flag"] == "changed since review: grade"
+    )
     assert record_review(engine, "zz", "confirmed", "x", "y", "t") is None
     engine.dispose()

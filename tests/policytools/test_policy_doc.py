@@ -66,7 +66,7 @@ def test_the_deadline_is_stated_in_words_a_drafter_can_check_against_the_law() -
     assert "听证、专家评审、检验检测所需时间不计入。" in text
     assert "「作出许可决定期限」届满时的承办人承担直接责任" in text
     assert "| 4至10 | 责令书面检查 |" in text
-    assert "| 0 | 记录问题，不定处理档次 |\n| 1至3 | 提醒谈话 |" in text  # cf. late_on_rest_day
+    assert "| 0至3 | 提醒谈话 |\n| 4至10 | 责令书面检查 |" in text  # cf. late_on_rest_day
 
 
 def test_every_rule_of_the_policy_appears_in_its_document() -> None:

@@ -1,0 +1,321 @@
+"""Loader for the canonical case export (README "The canonical export"), tuned for speed.
+
+In: paths of UTF-8 CSV files (BOM allowed) with the columns
+`case_id, event_id, time, activity, actor, assignee, role, unit`, optional `case.NAME`
+case-attribute columns and any other columns as event attributes.
+Out: a `LoadResult` — case histories sorted by (time, file order), and every defect found
+with its `file:line` and field. Nothing is dropped silently: a defective row goes to
+`LoadResult.quarantined` with the reason, and `rows_in == rows_used + rows_quarantined`.
+
+This is the hot path of a million-row audit (~5 µs a row with the collector off): one
+loop, locals only, the common case first. Other formats and mapped exports go through
+engine.loaders.records, which applies the same checks in the same order.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import operator
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from engine.loaders.checks import Checks
+from engine.loaders.result import (
+    CASE_PREFIX,
+    DATE_ONLY,
+    Batch,
+    Defect,
+    ExportError,
+    LoadResult,
+    SourceInfo,
+    build_cases,
+    finish_source,
+    record_case_attrs,
+)
+from engine.loaders.timeparse import DEFAULT_ZONE, TimeParser
+from engine.model import Event
+
+REQUIRED_COLUMNS = ("case_id", "event_id", "time", "activity", "actor", "assignee", "role", "unit")
+_NO_ATTRS: dict[str, str] = {}
+
+
+def load_exports(
+    paths: Iterable[str],
+    *,
+    zone_name: str = DEFAULT_ZONE,
+    known_activities: frozenset[str] | None = None,
+    as_of_end: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    custody: frozenset[str] = frozenset(),
+    actor_required: frozenset[str] = frozenset(),
+) -> LoadResult:
+    """Read every canonical export and build case histories.
+
+    `known_activities`: when given, rows with another activity are quarantined as
+    `unknown_activity`. `as_of_end`: rows after this instant are quarantined as
+    `after_as_of` (an audit as of a date cannot see the future). `custody` /
+    `actor_required`: events of these activities without an assignee / actor are
+    reported (and kept) as `missing_assignee` / `missing_actor`.
+    """
+    checks = Checks(known_activities, None, as_of_end, custody, actor_required)
+    batch = Batch(LoadResult(cases={}))
+    digest = hashlib.sha256()
+    parse = TimeParser(zone_name)
+    for path in paths:
+        digest.update(file_sha256(path))
+        read_canonical(path, batch, checks, parse, progress)
+    batch.result.input_sha256 = digest.hexdigest()
+    build_cases(batch)
+    return batch.result
+
+
+def read_canonical(
+    path: str,
+    batch: Batch,
+    checks: Checks,
+    parse: TimeParser,
+    progress: Callable[[int], None] | None,
+    display: str | None = None,
+) -> None:
+    """Read one canonical UTF-8 CSV into the batch (`display`: the name used in locations)."""
+    name = display or path
+    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+    try:
+        _read_one(name, handle, parse, checks, progress, batch)
+    except UnicodeDecodeError as exc:
+        line, byte = first_bad_utf8(path)
+        raise ExportError(
+            f"{name}:{line}: not valid UTF-8 (byte 0x{byte:02x}); the canonical export is "
+            f"UTF-8 — give --encoding (e.g. gbk) or an import profile with its encoding"
+        ) from exc
+    finally:
+        handle.close()
+
+
+def _read_one(
+    path: str,
+    handle: Iterable[str],
+    parse: TimeParser,
+    checks: Checks,
+    progress: Callable[[int], None] | None,
+    batch: Batch,
+) -> None:
+    intern = batch.intern.setdefault
+    rows, seen_ids, result = batch.rows, batch.seen_ids, batch.result
+    known_activities, as_of_end = checks.known_activities, checks.as_of_end
+    custody, actor_required = checks.custody, checks.actor_required
+    first_row, first_defect, first_q = len(rows), len(result.defects), len(result.quarantined)
+    seq = len(rows)
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        raise ExportError(f"{path}:1: the file is empty (a header row is required)")
+    header = [h.strip() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ExportError(
+            f"{path}:1: missing column(s) {', '.join(missing)}; "
+            f"the canonical export needs {', '.join(REQUIRED_COLUMNS)} "
+            f"(for another layout give --profile; draft one with: wenze profile infer {path})"
+        )
+    col = {name: i for i, name in enumerate(header)}
+    i_case, i_ev, i_time, i_act = col["case_id"], col["event_id"], col["time"], col["activity"]
+    i_actor, i_asg, i_role, i_unit = col["actor"], col["assignee"], col["role"], col["unit"]
+    case_cols = [
+        (i, h[len(CASE_PREFIX) :]) for i, h in enumerate(header) if h.startswith(CASE_PREFIX)
+    ]
+    case_names = [n for _i, n in case_cols]
+    attr_cols = [
+        (i, h)
+        for i, h in enumerate(header)
+        if h not in REQUIRED_COLUMNS and not h.startswith(CASE_PREFIX)
+    ]
+    width = len(header)
+    case_values = _tuple_getter([i for i, _n in case_cols])
+    one_attr, one_name = attr_cols[0] if len(attr_cols) == 1 else (-1, "")
+    # Event ids map to one int (file number, line) rather than an object per row.
+    batch.files.append(path)
+    file_key = (len(batch.files) - 1) << 32
+    kinds = bytearray()  # NAIVE / AWARE / DATE_ONLY per accepted row, for the mix check
+    responsibility = bool(custody or actor_required)
+    rows_in = 0
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line: not a record
+        rows_in += 1
+        if progress is not None and rows_in % 100_000 == 0:
+            progress(rows_in)
+        line_no = reader.line_num
+        problem: tuple[str, str, str] | None = None
+        case_id = event_id = ""
+        when: datetime | None = None
+        kind = 0
+        if len(row) != width:
+            problem = ("bad_row", "*", f"{len(row)} fields where the header has {width}")
+        else:
+            case_id = row[i_case].strip()
+            event_id = row[i_ev].strip()
+            activity = row[i_act].strip()
+            time_text = row[i_time]
+            if not case_id:
+                problem = ("missing_case_id", "case_id", "case id is empty")
+            elif not event_id:
+                problem = ("missing_event_id", "event_id", "event id is empty")
+            elif not activity:
+                problem = ("missing_activity", "activity", "activity is empty")
+            elif known_activities is not None and activity not in known_activities:
+                problem = (
+                    "unknown_activity",
+                    "activity",
+                    f"activity {activity!r} is not in the policy vocabulary",
+                )
+            elif not time_text.strip():
+                problem = ("missing_time", "time", "time is empty")
+            else:
+                try:
+                    when, kind = parse.parse(time_text)
+                except ValueError:
+                    problem = (
+                        "bad_time",
+                        "time",
+                        f"{time_text!r} is not an ISO 8601 date or date-time",
+                    )
+                else:
+                    if as_of_end is not None and when > as_of_end:
+                        problem = (
+                            "after_as_of",
+                            "time",
+                            f"{time_text} is after the audit's as-of date",
+                        )
+                    elif event_id in seen_ids:
+                        first = batch.where(seen_ids[event_id])
+                        problem = (
+                            "duplicate_event_id",
+                            "event_id",
+                            f"event id {event_id!r} already used at {first}",
+                        )
+        if problem is not None:
+            code, fld, message = problem
+            batch.quarantine(
+                Defect(code, path, line_no, fld, message, case_id, event_id),
+                dict(zip(header, row, strict=False)),
+            )
+            continue
+        assert when is not None
+        seen_ids[event_id] = file_key | line_no
+        if one_attr >= 0:
+            attrs = {one_name: row[one_attr]} if row[one_attr] else _NO_ATTRS
+        elif attr_cols:
+            attrs = {h: row[i] for i, h in attr_cols if row[i] != ""}
+        else:
+            attrs = _NO_ATTRS
+        seq += 1
+        case_id = intern(case_id, case_id)
+        actor, assignee = row[i_actor].strip(), row[i_asg].strip()
+        role, unit = row[i_role].strip(), row[i_unit].strip()
+        rows.append(
+            Event(
+                case_id,
+                event_id,
+                when,
+                intern(activity, activity),
+                intern(actor, actor),
+                intern(assignee, assignee),
+                intern(role, role),
+                intern(unit, unit),
+                attrs or _NO_ATTRS,
+                path,
+                line_no,
+                kind == DATE_ONLY,
+                seq,
+            )
+        )
+        kinds.append(kind)
+        if responsibility:
+            check_responsibility(
+                batch, checks, path, line_no, activity, actor, assignee, case_id, event_id
+            )
+        if case_cols:
+            values = case_values(row)
+            known = batch.case_attrs.get(case_id)
+            if known is None or known[0] != values:
+                record_case_attrs(batch, case_names, values, path, line_no, case_id)
+    result.rows_in += rows_in
+    result.sources.append(SourceInfo(path, "csv", "utf-8", rows_in))
+    finish_source(batch, path, first_row, first_defect, first_q, kinds)
+
+
+def check_responsibility(
+    batch: Batch,
+    checks: Checks,
+    path: str,
+    line_no: int,
+    activity: str,
+    actor: str,
+    assignee: str,
+    case_id: str,
+    event_id: str,
+    actor_field: str = "actor",
+    assignee_field: str = "assignee",
+    where: str = "",
+) -> None:
+    """Report (and keep) an event a responsibility clause reads when it names nobody."""
+    if not assignee and activity in checks.custody:
+        batch.result.defects.append(
+            Defect(
+                "missing_assignee",
+                path,
+                line_no,
+                assignee_field,
+                f"{where}custody event {activity!r} names nobody to take the case; from here the "
+                f"holder is unknown (findings name 责任主体不明确)",
+                case_id,
+                event_id,
+            )
+        )
+    if not actor and activity in checks.actor_required:
+        batch.result.defects.append(
+            Defect(
+                "missing_actor",
+                path,
+                line_no,
+                actor_field,
+                f"{where}{activity!r} has no actor, and a policy holds its actor responsible "
+                f"(findings name 责任主体不明确)",
+                case_id,
+                event_id,
+            )
+        )
+
+
+def _tuple_getter(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indexes)
+
+
+def first_bad_utf8(path: str) -> tuple[int, int]:
+    """Line number and value of the first byte that is not UTF-8 (for the error message)."""
+    with Path(path).open("rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return line_no, raw[exc.start]
+    return 0, 0
+
+
+def file_sha256(path: str) -> bytes:
+    h = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read the export: {exc.strerror or exc}") from exc
+    return h.digest()
