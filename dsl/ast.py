@@ -56,10 +56,11 @@ class PropRef:
 
 @dataclass(frozen=True)
 class CaseRef:
-    """`case.NAME`."""
+    """`case.NAME`, or `number case.NAME` (numeric)."""
 
     name: Ident
     span: Span = field(default=NO_SPAN, compare=False)
+    numeric: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class NameRef:
 
     name: Ident
     span: Span = field(default=NO_SPAN, compare=False)
+    numeric: bool = False
 
 
 RefNode = PropRef | CaseRef | CountRef | IndexRef | NameRef
@@ -509,13 +511,13 @@ def ref_text(ref: RefNode) -> str:
         case PropRef():
             return f"{ref.owner.text}.{ref.prop.text}"
         case CaseRef():
-            return f"case.{ref.name.text}"
+            return ("number " if ref.numeric else "") + f"case.{ref.name.text}"
         case CountRef():
             return f"count {ref.activity.text}"
         case IndexRef():
             return "index"
         case NameRef():
-            return ref.name.text
+            return ("number " if ref.numeric else "") + ref.name.text
 
 
 def literal_text(value: str | int | bool) -> str:

@@ -156,8 +156,8 @@ def ref_kind(ctx: Ctx, ref: ast.RefNode, scope: Scope, out: list[Diagnostic]) ->
                 out.append(diag("N209", msg, ctx.file, prop.span, hint=hint))
                 return None
             return "bool" if p.is_bool else "int"
-        case ast.CaseRef():
-            return "text"
+        case ast.CaseRef(numeric=numeric):
+            return "int" if numeric else "text"
         case ast.CountRef(activity=act):
             out.extend(check_activity(ctx, act))
             return "int"
@@ -166,8 +166,9 @@ def ref_kind(ctx: Ctx, ref: ast.RefNode, scope: Scope, out: list[Diagnostic]) ->
                 msg = "'index' is only known inside 'for each ACTIVITY'"
                 out.append(diag("T305", msg, ctx.file, ref.span))
             return "int"
-        case ast.NameRef(name=name):
-            return _name_kind(ctx, name, scope, out)
+        case ast.NameRef(name=name, numeric=numeric):
+            kind = _name_kind(ctx, name, scope, out)
+            return "int" if kind == "text" and numeric else kind
 
 
 def _name_kind(ctx: Ctx, name: ast.Ident, scope: Scope, out: list[Diagnostic]) -> Kind | None:

@@ -36,14 +36,14 @@ class _Compiler:
         match r:
             case ast.PropRef(owner=owner, prop=prop):
                 return ir.ClockRef(owner.text, CLOCK_PROPERTIES[prop.text])
-            case ast.CaseRef(name=name):
-                return ir.CaseAttrRef(name.text)
+            case ast.CaseRef(name=name, numeric=numeric):
+                return ir.CaseAttrRef(name.text, numeric)
             case ast.CountRef(activity=act):
                 return ir.CountRef(act.text)
             case ast.IndexRef():
                 return ir.EventIndexRef()
-            case ast.NameRef(name=name):
-                return ir.EventAttrRef(name.text)
+            case ast.NameRef(name=name, numeric=numeric):
+                return ir.EventAttrRef(name.text, numeric)
 
     def cond(self, c: ast.CondNode) -> ir.Expr:
         match c:

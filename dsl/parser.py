@@ -349,6 +349,10 @@ class _Builder:
                 return ast.PropRef(_ident(c[0]), _ident(c[1]), sp)
             case "case_ref":
                 return ast.CaseRef(_ident(c[0]), sp)
+            case "num_case_ref":
+                return ast.CaseRef(_ident(c[0]), sp, numeric=True)
+            case "num_name_ref":
+                return ast.NameRef(_ident(c[0]), sp, numeric=True)
             case "count_ref":
                 return ast.CountRef(_ident(c[0]), sp)
             case "index_ref":

@@ -10,7 +10,7 @@ nobody adds a step saying why; a lapse whose clauses all find nobody is attribut
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from engine.clocks import Step
 from engine.derive import Candidate, CaseFacts
@@ -129,23 +129,22 @@ def _holder(
             )
         )
         return []
+    at = getattr(clock, "deadline_at", None)  # hour clocks end at an instant, not a day
     holder, why, unit, event_id = holder_at(
-        facts.history, clock.start_event, clock.deadline, custody
+        facts.history, clock.start_event, clock.deadline, custody, at
+    )
+    when = (
+        at.isoformat(timespec="minutes") if at is not None else f"{clock.deadline.isoformat()} 终了"
     )
     if not holder:
         trail.append(
-            Step(
-                "holder",
-                f"{resp}：期限届满日 {clock.deadline.isoformat()} 的承办人没有记录（{why}）",
-                ref,
-                event_id,
-            )
+            Step("holder", f"{resp}：期限届满时（{when}）的承办人没有记录（{why}）", ref, event_id)
         )
         return []
     trail.append(
         Step(
             "holder",
-            f"责任人：{holder}（期限届满日 {clock.deadline.isoformat()} 终了时的承办人：{why}）— {resp}",
+            f"责任人：{holder}（期限届满时 {when} 的承办人：{why}）— {resp}",
             ref,
             event_id,
         )
@@ -154,14 +153,18 @@ def _holder(
 
 
 def holder_at(
-    history: CaseHistory, accepting: Event, day: date, custody: frozenset[str] | None
+    history: CaseHistory,
+    accepting: Event,
+    day: date,
+    custody: frozenset[str] | None,
+    instant: datetime | None = None,
 ) -> tuple[str, str, str, str]:
-    """DESIGN §6.6: the assignee of the latest custody event at or before the end of `day`;
-    before any, the actor of the accepting (or deemed-receiving) event.
-    Returns (person, reason, unit, event id)."""
+    """DESIGN §6.6: the assignee of the latest custody event at or before the end of `day`
+    (or at or before `instant`, for an hour clock's deadline); before any, the actor of the
+    accepting (or deemed-receiving) event. Returns (person, reason, unit, event id)."""
     latest: Event | None = None
     for e in history.events:
-        if e.time.date() > day:
+        if (e.time > instant) if instant is not None else (e.time.date() > day):
             break
         if e.assignee and (custody is None or e.activity in custody):
             latest = e

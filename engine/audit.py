@@ -24,7 +24,7 @@ from engine.grading import Prior, regrade
 from engine.ir import Policy
 from engine.match import DurableStage, Match, match_python
 from engine.model import CaseHistory
-from engine.registers import Registers
+from engine.registers import Registers, annotate_votes
 from engine.versions import choose
 
 CHUNK = 4096
@@ -56,6 +56,7 @@ def audit_policies(
 ) -> AuditOutcome:
     """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
     从旧兼从轻); then the person pass finishes every grade over the whole run."""
+    annotate_votes(histories, registers.votes)
     groups: dict[str, list[Policy]] = {}
     for p in policies:
         groups.setdefault(p.id, []).append(p)

@@ -58,6 +58,20 @@ _NOT_STARTED: dict[ClockProperty, int | bool] = {
 }
 
 
+def as_number(text: str) -> int:
+    """A whole number written in an export ("1,200,000", " 35 ", "35.0"); -1 when absent
+    or not a number, so `number case.amount >= 1000000` is simply false there."""
+    t = text.strip().replace(",", "").replace("，", "")
+    try:
+        return int(t)
+    except ValueError:
+        try:
+            f = float(t)
+        except ValueError:
+            return -1
+        return int(f) if f == f and abs(f) < 1e18 else -1
+
+
 def resolve(ref: Ref, scope: Scope) -> Value:
     if isinstance(ref, ClockRef):
         clock = scope.clocks.get(ref.clock)
@@ -65,9 +79,11 @@ def resolve(ref: Ref, scope: Scope) -> Value:
     if isinstance(ref, CountRef):
         return scope.counts.get(ref.activity, 0)
     if isinstance(ref, CaseAttrRef):
-        return scope.history.attrs.get(ref.name, "")
+        text = scope.history.attrs.get(ref.name, "")
+        return as_number(text) if ref.numeric else text
     if isinstance(ref, EventAttrRef):
-        return "" if scope.event is None else scope.event.attr(ref.name)
+        text = "" if scope.event is None else scope.event.attr(ref.name)
+        return as_number(text) if ref.numeric else text
     if isinstance(ref, EventIndexRef):
         return scope.index
     raise TypeError(f"unknown ref {ref!r}")
@@ -132,9 +148,13 @@ def _getter(ref: Ref) -> Callable[[Scope], Value]:
         return lambda s: s.counts.get(act, 0)
     if isinstance(ref, CaseAttrRef):
         attr = ref.name
+        if ref.numeric:
+            return lambda s: as_number(s.history.attrs.get(attr, ""))
         return lambda s: s.history.attrs.get(attr, "")
     if isinstance(ref, EventAttrRef):
         attr = ref.name
+        if ref.numeric:
+            return lambda s: -1 if s.event is None else as_number(s.event.attr(attr))
         return lambda s: "" if s.event is None else s.event.attr(attr)
     return lambda s: s.index
 

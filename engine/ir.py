@@ -122,18 +122,22 @@ class CountRef:
 
 @dataclass(frozen=True)
 class CaseAttrRef:
-    """`case.NAME`: a case attribute (text; absent = "")."""
+    """`case.NAME`: a case attribute (text; absent = ""). `number case.NAME` reads it as a
+    whole number (absent or not a number = -1)."""
 
     name: str
+    numeric: bool = False
 
 
 @dataclass(frozen=True)
 class EventAttrRef:
     """`NAME` inside a start trigger or a `for each` lapse: attribute of that event
     (text; absent = ""). The built-ins `actor`, `role`, `unit`, `assignee` read the
-    canonical columns."""
+    canonical columns. `number NAME` reads it as a whole number (absent or not a
+    number = -1)."""
 
     name: str
+    numeric: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ who is named in a finding, so nothing in them is guessed.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from engine.model import CaseHistory
 
 ROSTER_COLUMNS = ("person", "name", "unit", "post", "leader_role", "area", "valid_from", "valid_to")
 VOTES_COLUMNS = ("event_id", "person", "vote", "chair")
@@ -249,3 +251,34 @@ class Registers:
     roster: Roster = field(default_factory=Roster)
     votes: Votes = field(default_factory=Votes)
     sanctions: Sanctions = field(default_factory=Sanctions)
+
+
+VOTE_ATTRS = ("表决人数", "出席人数", "赞成人数", "出席比例", "赞成比例")
+
+
+def annotate_votes(histories: Mapping[str, CaseHistory], votes: Votes) -> int:
+    """Give each decision event with votes the attributes a policy can test, e.g.
+    `for each 集体讨论 when number 出席比例 < 67` (票决制 quorum): 表决人数 (members listed),
+    出席人数 (not 缺席), 赞成人数 (同意), 出席比例 (present, % of members, rounded down) and
+    赞成比例 (in favour, % of those present). Returns how many events were annotated;
+    idempotent, so auditing several policy versions annotates once in effect."""
+    if not votes.by_event:
+        return 0
+    n = 0
+    for history in histories.values():
+        for e in history.events:
+            cast = votes.by_event.get(e.event_id)
+            if not cast:
+                continue
+            present = sum(1 for v in cast if v.vote != "缺席")
+            favour = sum(1 for v in cast if v.vote == "同意")
+            extra = {
+                "表决人数": str(len(cast)),
+                "出席人数": str(present),
+                "赞成人数": str(favour),
+                "出席比例": str(100 * present // len(cast)),
+                "赞成比例": str(100 * favour // present) if present else "0",
+            }
+            e.attrs = {**e.attrs, **extra}
+            n += 1
+    return n

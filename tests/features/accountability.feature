@@ -86,7 +86,7 @@
     那么 案件 U1 有一条 decision_late 发现
     而且 该发现的责任主体不明确，写明责任单位 审批科
 
-  场景: 集体决策：赞成者与主持人承担集体决策责任，明确反对或保留意见的不予问责
+  场景: 集体决策：赞成者与主持人承担集体决策责任，反对或保留的不予问责；重大事项须集体讨论且达到法定人数
     假如 政策文件 meeting.policy 内容如下:
       """
       policy meeting "重大事项集体决策"
@@ -103,8 +103,13 @@
         responsible 集体决策责任 voters of 集体讨论
         grade 问责 fixed 诫勉
       }
+      lapse no_quorum 乱作为 "集体讨论出席人数不足三分之二" source "票决制（DOMAIN.md §7.8）" {
+        for each 集体讨论 when number 出席比例 < 67
+        responsible 直接责任 actor of it
+        grade 问责 fixed 通报
+      }
       lapse no_collective_decision 乱作为 "重大事项未经集体讨论" source "重大行政决策程序暂行条例 第三十条" {
-        when case.major == "是" and exists 执行 and absent 集体讨论
+        when number case.amount >= 1000000 and exists 执行 and absent 集体讨论
         responsible 直接责任 actor of first 执行
         grade 问责 fixed 通报
       }
@@ -117,13 +122,20 @@
       M1,P3,反对,no
       M1,P4,保留,no
       M1,P5,缺席,no
+      M5,P1,同意,yes
+      M5,P2,缺席,no
+      M5,P3,缺席,no
+      M5,P4,缺席,no
+      M5,P6,同意,no
       """
     而且 办件记录如下:
       """
-      case_id,event_id,time,activity,actor,assignee,role,unit,outcome,case.major
-      D1,M1,2025-05-12T15:00:00,集体讨论,P1,,主要负责人,县政府,违法,是
-      D1,M2,2025-05-20T09:00:00,执行,P2,,分管领导,县政府,,是
-      D2,M9,2025-06-03T09:00:00,执行,P6,,局长,交通局,,是
+      case_id,event_id,time,activity,actor,assignee,role,unit,outcome,case.amount
+      D1,M1,2025-05-12T15:00:00,集体讨论,P1,,主要负责人,县政府,违法,"3,000,000"
+      D1,M2,2025-05-20T09:00:00,执行,P2,,分管领导,县政府,,"3,000,000"
+      D2,M9,2025-06-03T09:00:00,执行,P6,,局长,交通局,,2500000
+      D3,M5,2025-07-01T15:00:00,集体讨论,P1,,主要负责人,县政府,合法,800000
+      D4,M8,2025-07-09T09:00:00,执行,P7,,局长,交通局,,500000
       """
     当 我以 2026-11-20 为审计日进行审计
     那么 案件 D1 有一条 wrong_decision 发现
@@ -132,8 +144,12 @@
       | P1     | 集体决策责任   |
       | P2     | 集体决策责任   |
     而且 该发现的说明中写明 "P3（参与者）表决意见为「反对」，依问责条例第十七条不予问责"
+    而且 案件 D1 没有 no_quorum 发现
     而且 案件 D2 有一条 no_collective_decision 发现
     而且 该发现的责任人是 P6，责任类型为 直接责任
+    而且 案件 D3 有一条 no_quorum 发现
+    而且 该发现的责任人是 P1，责任类型为 直接责任
+    而且 案件 D4 没有 no_collective_decision 发现
 
   场景: 规则在先、从旧兼从轻：现行版本更轻的，适用现行版本
     假如 政策文件 v2024.policy 内容如下:
