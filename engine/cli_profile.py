@@ -8,6 +8,7 @@ them with it and prints what it would do (rows, defects by code) without any pol
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
@@ -22,8 +23,10 @@ def run_profile(args: list[str], out: TextIO, err: TextIO) -> int:
         err=err,
         out=out,
         description="Import profiles: draft one from an export, or check one against exports.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  wenze profile infer 办件导出.csv --out fixtures/profiles/mine.toml\n"
-        "  wenze profile check fixtures/profiles/road_fines.toml road_fines.xes.gz",
+        "  wenze profile check fixtures/profiles/road_fines.toml road_fines.xes.gz "
+        "--policy policies/road_fines",
     )
     # Sub-parsers report usage errors the same way (exit 2, no SystemExit into tests).
     sub = p.add_subparsers(dest="action", required=True, parser_class=_bound(out, err))
@@ -37,13 +40,17 @@ def run_profile(args: list[str], out: TextIO, err: TextIO) -> int:
     check.add_argument("profile", help="profile file (TOML)")
     check.add_argument("exports", nargs="*", help="exports to read with it")
     check.add_argument("--encoding", help="text encoding (default: the profile's, or detected)")
+    check.add_argument(
+        "--policy",
+        help="also check activities, actors and assignees against these policies, as an audit does",
+    )
     try:
         ns = p.parse_args(args)
     except UsageError as e:
         return e.status
     if ns.action == "infer":
         return _infer(ns.file, ns.out, ns.sample, ns.encoding, ns.sheet, out, err)
-    return _check(ns.profile, ns.exports, ns.encoding, out, err)
+    return _check(ns.profile, ns.exports, ns.encoding, ns.policy, out, err)
 
 
 def _bound(out: TextIO, err: TextIO) -> type[ArgParser]:
@@ -85,17 +92,36 @@ def _infer(
 
 
 def _check(
-    profile_path: str, exports: list[str], encoding: str | None, out: TextIO, err: TextIO
+    profile_path: str,
+    exports: list[str],
+    encoding: str | None,
+    policy: str | None,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
-    from engine.loaders import load
+    from engine.loaders import Checks, load, responsibility_activities
     from engine.loaders.result import ExportError
     from engine.profile import ProfileError, load_profile
 
+    checks = Checks()
+    if policy is not None:
+        from dsl.api import load_policies
+
+        if not Path(policy).exists():
+            err.write(f"wenze profile: {policy}: no such policy file or folder\n")
+            return Exit.USAGE
+        policies, diags = load_policies(policy)
+        if any(d.severity == "error" for d in diags) or not policies:
+            err.write(f"wenze profile: {policy}: the policy does not check (run wenze check)\n")
+            return Exit.USAGE
+        custody, actors = responsibility_activities(policies)
+        vocabulary = frozenset(a for p in policies for a in p.activities)
+        checks = Checks(known_activities=vocabulary, custody=custody, actor_required=actors)
     try:
         profile = load_profile(profile_path)
         if not exports:
             return Exit.OK  # like `wenze check`: silence when clean
-        loaded = load(exports, profile=profile, encoding=encoding)
+        loaded = load(exports, profile=profile, encoding=encoding, checks=checks)
     except (ProfileError, ExportError) as e:
         err.write(f"wenze profile: {e}\n")
         return Exit.USAGE

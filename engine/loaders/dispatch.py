@@ -24,44 +24,29 @@ from engine.loaders.canonical import REQUIRED_COLUMNS, read_canonical
 from engine.loaders.checks import Checks
 from engine.loaders.records import DictMapper, RecordSink
 from engine.loaders.result import Batch, ExportError, LoadResult, build_cases
-from engine.loaders.tabular import (
-    BadRow,
-    Record,
-    decode,
-    read_bytes,
-    read_csv,
-    read_jsonl,
-    read_xlsx,
-)
+from engine.loaders.sources import SUFFIXES, is_zip, read_all, suffix_format, zip_member
+from engine.loaders.tabular import BadRow, Record, decode, read_csv, read_jsonl, read_xlsx
 from engine.loaders.timeparse import TimeParser
 from engine.loaders.xes import load_xes
 from engine.profile import CANONICAL_DEFAULT, Profile, ProfileError, for_format
 
-SUFFIXES = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".xes": "xes",
-    ".xes.gz": "xes",
-}
-
 
 def detect_format(path: str) -> str:
-    name = Path(path).name.lower()
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return SUFFIXES[suffix]
-    if name.endswith(".xls"):
+    """The format the file name tells; a ZIP is read as the one export inside it."""
+    fmt = suffix_format(Path(path).name)
+    if fmt is not None:
+        return fmt
+    if is_zip(path) and Path(path).is_file():
+        member = zip_member(path)
+        return suffix_format(member) or ""
+    if path.lower().endswith(".xls"):
         raise ExportError(
             f"{path}: old .xls workbooks are not read; save the sheet as .xlsx or CSV"
         )
     raise ExportError(
         f"{path}: cannot tell the format from the name; use one of "
-        f"{', '.join(sorted(SUFFIXES))} or give [source] format in a profile"
+        f"{', '.join(sorted(SUFFIXES))} (or a .zip holding one) or give [source] format "
+        f"in a profile"
     )
 
 
@@ -96,7 +81,7 @@ def load(
         sha, utf8 = _scan(path, check_utf8=fmt == "csv")
         digest.update(sha)
         enc = encoding or (profile.encoding if profile else None)
-        if fmt == "csv" and profile is None and _canonical(path, utf8, enc):
+        if fmt == "csv" and profile is None and not is_zip(path) and _canonical(path, utf8, enc):
             parse = TimeParser(CANONICAL_DEFAULT.zone)
             read_canonical(path, batch, checks, parse, progress)
             continue
@@ -148,7 +133,7 @@ def _load_records(
     if fmt == "xlsx":
         header, records = read_xlsx(path, profile.sheet, profile.header_row)
     else:
-        text, used = decode(path, read_bytes(path), encoding)
+        text, used = decode(path, read_all(path), encoding)
         sink.info.encoding = used
         if fmt == "jsonl":
             records = read_jsonl(path, text)

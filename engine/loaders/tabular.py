@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dtime
-from pathlib import Path
 from typing import Any
 
 from engine.loaders.result import ExportError
@@ -116,8 +115,12 @@ def read_xlsx(
     """Rows of one sheet (by name, else the first), read-only so a large workbook streams."""
     from openpyxl import load_workbook
 
+    from engine.loaders.sources import is_zip, read_all
+
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        # An .xlsx is itself a ZIP: only a ZIP *holding* one needs unpacking first.
+        source: Any = io.BytesIO(read_all(path)) if is_zip(path) else path
+        wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad workbook
         raise ExportError(f"{path}: cannot open the workbook: {exc}") from exc
     if sheet is not None and sheet not in wb.sheetnames:
@@ -207,7 +210,7 @@ def _json_text(v: Any) -> str:
 
 
 def read_bytes(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot read the export: {exc.strerror or exc}") from exc
+    """The whole export (a ZIP's one member, decompressed)."""
+    from engine.loaders.sources import read_all
+
+    return read_all(path)

@@ -26,10 +26,11 @@ import threading
 import xml.parsers.expat as expat
 import zlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol, cast
 
 from engine.loaders.records import RecordSink
 from engine.loaders.result import ExportError
+from engine.loaders.sources import open_binary
 from engine.loaders.xes_expat import ExpatTraces, XesTrace
 from engine.profile import XES_DEFAULT, Profile
 
@@ -63,13 +64,41 @@ def read_xes(path: str, *, reference: bool = False) -> Iterator[XesTrace]:
         raise ExportError(f"{path}: cannot read the XES file: {exc}") from exc
 
 
-def _open(path: str) -> BinaryIO:
-    raw = open(path, "rb")  # noqa: SIM115 - returned to a with statement
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":  # gzip, whatever the name says
-        return _Gunzip(raw)  # type: ignore[return-value]
-    return raw
+class _Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _open(path: str) -> _Gunzip | _Prefixed:
+    raw = open_binary(path)
+    head = raw.read(2)
+    if head == b"\x1f\x8b":  # gzip, whatever the name says
+        return _Gunzip(_Prefixed(head, raw))
+    return _Prefixed(head, raw)
+
+
+class _Prefixed:
+    """A stream with its first bytes given back (a ZIP member cannot seek back cheaply)."""
+
+    def __init__(self, head: bytes, rest: _Reader) -> None:
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            more = self._rest.read(size - len(head)) if size > len(head) else b""
+            return head + more
+        return self._rest.read(size)
+
+    def close(self) -> None:
+        self._rest.close()
+
+    def __enter__(self) -> _Prefixed:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 class _Gunzip:
@@ -77,7 +106,7 @@ class _Gunzip:
     next block is inflated while this one is scanned (a tenth of the road-fines time).
     `read` returns whole blocks, whatever size is asked: every caller accumulates."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: _Reader) -> None:
         self._raw = raw
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=3)
         self._stop = threading.Event()
@@ -87,7 +116,8 @@ class _Gunzip:
 
     def _run(self) -> None:
         try:
-            with gzip.GzipFile(fileobj=self._raw, mode="rb") as gz:
+            # GzipFile only calls read() on its file object.
+            with gzip.GzipFile(fileobj=cast(BinaryIO, self._raw), mode="rb") as gz:
                 while not self._stop.is_set():
                     block = gz.read(_CHUNK)
                     self._put(block)
@@ -118,12 +148,15 @@ class _Gunzip:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._stop.set()  # a reader that stops early (a sample) must not leave it blocked
         self._thread.join()
         self._raw.close()
 
 
-def _read(path: str, f: BinaryIO, reference: bool) -> Iterator[XesTrace]:
+def _read(path: str, f: _Reader, reference: bool) -> Iterator[XesTrace]:
     buf, pos, line, simple = _probe(path, f)
     if reference or not simple or pos < 0:
         yield from _expat(path, f, buf, 1, 0, synthetic_root=False)
@@ -160,7 +193,7 @@ def _read(path: str, f: BinaryIO, reference: bool) -> Iterator[XesTrace]:
         pos = end
 
 
-def _probe(path: str, f: BinaryIO) -> tuple[bytes, int, int, bool]:
+def _probe(path: str, f: _Reader) -> tuple[bytes, int, int, bool]:
     """Read until the first <trace> tag with expat (comments and a BOM before the root are
     fine). Returns the bytes read, the byte offset and line of that tag (-1 if none) and
     whether the fast path may read on: UTF-8, a plain <log> root, no namespace."""
@@ -199,7 +232,7 @@ def _probe(path: str, f: BinaryIO) -> tuple[bytes, int, int, bool]:
 
 
 def _expat(
-    path: str, f: BinaryIO, head: bytes, index: int, line_offset: int, synthetic_root: bool
+    path: str, f: _Reader, head: bytes, index: int, line_offset: int, synthetic_root: bool
 ) -> Iterator[XesTrace]:
     """The rest of the file through the reference reader. Mid-file it is given a synthetic
     <log> root on the same line, so its line numbers stay those of the file."""
@@ -284,10 +317,17 @@ def load_xes(path: str, sink: RecordSink, profile: Profile) -> None:
     add_many, case_attributes = sink.add_many, sink.case_attributes
     trace_keys, joined = plan.trace_keys, plan.joined
     suffix = [f"/{i}" for i in range(64)]  # "/N" of synthesised event ids, N = position
+    # The usual shape: only the case id comes from the trace, from one key.
+    only_case = list(trace_keys) == ["case_id"] and len(trace_keys["case_id"]) == 1
+    case_key = trace_keys["case_id"][0] if only_case else ""
+    tv: dict[str, str] = {}
     for trace in read_xes(path):
         t = trace.attrs
-        tv = {c: _join(t, names) for c, names in trace_keys.items()} if trace_keys else {}
-        case_id = tv.get("case_id", "")
+        if only_case:
+            case_id = t.get(case_key, "")
+        else:
+            tv = {c: _join(t, names) for c, names in trace_keys.items()}
+            case_id = tv.get("case_id", "")
         case_names, case_values, case_fields = plan.case_attrs(t) if t else _NO_CASE
         if not trace.events:
             sink.note(
@@ -392,6 +432,8 @@ class _Plan:
             layout = (names, [named[n] for n in names], {n: "case:" + named[n] for n in names})
             self._layouts[tuple(t)] = layout
         names, sources, fields = layout
+        if not sources:
+            return _NO_CASE
         return names, tuple(t[s] for s in sources), fields
 
     def describe(self, ctx: Any) -> tuple[dict[str, str], str]:

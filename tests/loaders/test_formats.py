@@ -296,3 +296,27 @@ def test_a_late_non_utf8_byte_in_a_canonical_csv_names_its_line(write: Any) -> N
     assert len(data) > 1 << 20
     with pytest.raises(ExportError, match=r"c\.csv:40002: not valid UTF-8 .* give --encoding"):
         load([write("c.csv", data)])
+
+
+def test_a_zip_holding_one_export_is_read_as_it(write: Any, xes: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    header = "case_id,event_id,time,activity,actor,assignee,role,unit\n"
+    with zipfile.ZipFile(tmp_path / "csv.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "export/办件.csv", (header + "C1,E1,2025-03-06T09:00:00,受理,张三,,,\n").encode("gbk")
+        )
+        z.writestr("__MACOSX/._办件.csv", b"junk")
+    r = load([str(tmp_path / "csv.zip")])
+    assert r.sources[0].encoding == "gbk" and r.cases["C1"].events[0].actor == "张三"
+    assert r.cases["C1"].events[0].file == str(tmp_path / "csv.zip")
+
+    with zipfile.ZipFile(tmp_path / "log.zip", "w") as z:
+        z.writestr("log.xes.gz", gzip.compress(_doc(xes), mtime=0))
+    assert _events(load([str(tmp_path / "log.zip")])) == _events(load([write("l.xes", _doc(xes))]))
+
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as z:
+        z.writestr("a.csv", header)
+        z.writestr("b.csv", header)
+    with pytest.raises(ExportError, match=r"two\.zip: a ZIP must hold exactly one export"):
+        load([str(tmp_path / "two.zip")])

@@ -142,6 +142,16 @@ def test_profile_verb_infer_and_check(root: Path, tmp_path: Path) -> None:
     assert "rows in 568  used 568  quarantined 0" in out.getvalue()
     out = io.StringIO()
     assert run_profile(["check", profile], out, io.StringIO()) == 0 and out.getvalue() == ""
+    out = io.StringIO()
+    licensing = str(root / "policies" / "licensing")
+    assert run_profile(["check", profile, example, "--policy", licensing], out, io.StringIO()) == 0
+    assert "quarantined 0" in out.getvalue()
+    road = str(root / "fixtures" / "profiles" / "road_fines.toml")
+    sample = str(root / "fixtures" / "real_samples" / "road_fines_sample.xes.gz")
+    out = io.StringIO()
+    policy = str(root / "policies" / "road_fines")
+    assert run_profile(["check", road, sample, "--policy", policy], out, io.StringIO()) == 0
+    assert "missing_actor: 128  e.g. " in out.getvalue()  # the log names nobody for appeals
 
     err = io.StringIO()
     assert run_profile(["infer", str(tmp_path / "none.csv")], io.StringIO(), err) == 2

@@ -85,6 +85,14 @@ def test_bpic2015_full_logs(root: Path, real: Path, n: int) -> None:
 
 
 @pytest.mark.realdata
+def test_bpic2020_zip_reads_with_the_xes_defaults(real: Path) -> None:
+    r = load([str(real / "bpic2020_permit/BPIC20_PermitLog.zip")])
+    assert (len(r.cases), r.rows_in, r.rows_used) == (7065, 86581, 86581) and not r.defects
+    roles = Counter(e.role for c in r.cases.values() for e in c.events)
+    assert roles["SUPERVISOR"] == 14_896 and roles["EMPLOYEE"] == 33_436
+
+
+@pytest.mark.realdata
 def test_the_csv_copy_in_utc_gives_the_same_rome_days(
     root: Path, real: Path, tmp_path: Path
 ) -> None:
