@@ -13,6 +13,7 @@ on input order.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -83,11 +84,11 @@ def regrade(
     """Resolve person-level modifiers, apply every modifier in order, set the grade."""
     ordered = sorted(findings, key=lambda f: (f.conduct, f.case_id, f.lapse, f.id))
     current_ids = {f.id for f in findings}
-    history: dict[str, list[tuple[date, str, str]]] = {}  # person -> (day, category, id)
+    history: dict[tuple[str, str], _Past] = {}  # (person, category) -> their earlier lapses
     for p in priors:
         if p.person and p.finding_id not in current_ids:
-            history.setdefault(p.person, []).append(
-                (p.conduct, p.category, f"prior:{p.finding_id}")
+            history.setdefault((p.person, p.category), _Past()).add(
+                p.conduct, f"prior:{p.finding_id}"
             )
     for f in ordered:
         person = f.person
@@ -101,15 +102,34 @@ def regrade(
             resolved.append((mod, applies, why))
         _apply(f, state, resolved)
         if person:
-            history.setdefault(person, []).append((f.conduct, f.category, f.id))
+            history.setdefault((person, f.category), _Past()).add(f.conduct, f.id)
         _time_bar(f, as_of, (pursuable_months or {}).get(f.lapse))
+
+
+class _Past:
+    """One person's earlier lapses of one category, kept sorted by day: a window count is
+    two bisections, so a person with thousands of findings costs no quadratic scan."""
+
+    __slots__ = ("days", "ids")
+
+    def __init__(self) -> None:
+        self.days: list[date] = []
+        self.ids: list[str] = []
+
+    def add(self, day: date, fid: str) -> None:
+        i = bisect.bisect_right(self.days, day)
+        self.days.insert(i, day)
+        self.ids.insert(i, fid)
+
+    def between(self, lo: date, hi: date) -> list[str]:
+        return self.ids[bisect.bisect_left(self.days, lo) : bisect.bisect_right(self.days, hi)]
 
 
 def _person_condition(
     mod: Modifier,
     f: Gradable,
     person: str,
-    history: dict[str, list[tuple[date, str, str]]],
+    history: dict[tuple[str, str], _Past],
     sanctions: Sanctions | None,
 ) -> tuple[bool, str]:
     if mod.repeat is not None:
@@ -117,11 +137,8 @@ def _person_condition(
             return False, "责任人不明确，不认定重复"
         category = mod.repeat.category or f.category
         since = add_months(f.conduct, -mod.repeat.months)
-        earlier = [
-            fid
-            for day, cat, fid in history.get(person, [])
-            if cat == category and since <= day <= f.conduct
-        ]
+        past = history.get((person, category))
+        earlier = past.between(since, f.conduct) if past is not None else []
         if earlier:
             shown = "、".join(
                 e.removeprefix("prior:")

@@ -61,15 +61,23 @@ def test_road_fines_sample_audit(root: Path, tmp_path: Path) -> None:
     assert isinstance(defects, list) and {d["code"] for d in defects} == {"missing_actor"}
     findings = doc["findings"]
     assert isinstance(findings, list)
-    first = findings[0]
+    first = next(f for f in findings if f["lapse"] == "cds203_appeal_forwarding_late")
     assert first["subjects"][0]["responsibility"] == "责任主体不明确"
     assert first["facts"]["deadline"] == "2007-12-21"  # 60 natural days after 2007-10-22
+    # cds201 takes the version in force on the day the fine was created (L. 120/2010)
+    applied = Counter(
+        f["policy"]["versions"]["applied"]
+        for f in findings
+        if f["lapse"] == "cds201_notification_late"
+    )
+    assert applied == {"2000-01-01": 5, "2010-08-13": 2}
 
 
 @pytest.mark.realdata
 def test_road_fines_full_audit(root: Path, real: Path, tmp_path: Path) -> None:
     doc = _audit(root, tmp_path, real / ROAD_FINES)
     assert _lapses(doc) == {
+        "cds201_notification_late": 3257,
         "cds203_appeal_forwarding_late": 858,
         "cds204_prefecture_decision_late": 47,
         "l689_collection_time_barred": 4,
