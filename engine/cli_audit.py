@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from engine import __version__
 from engine.cli import ArgParser, UsageError
+from engine.data_quality import data_quality_findings
 from engine.exit_codes import Exit
 from engine.ir import Policy
 from engine.jsonfmt import compact
@@ -52,18 +53,31 @@ def run_check(args: list[str], out: TextIO, err: TextIO) -> int:
     p.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail the check (exit 1)")
+    p.add_argument(
+        "--profile",
+        help="import profile (TOML): also warn where its activity map and the policies disagree",
+    )
     try:
         ns = p.parse_args(args)
     except UsageError as e:
         return e.status
-    diags = []
+    diags, checked = [], []
     for path in ns.paths:
         try:
-            _policies, d = _load_policies(path)
+            policies, d = _load_policies(path)
         except _PathError as e:
             err.write(f"wenze check: {e}\n")
             return Exit.USAGE
         diags.extend(d)
+        checked.extend(policies)
+    from engine.cli_check import folder_diagnostics  # versions across files; --profile
+    from engine.profile import ProfileError
+
+    try:
+        diags.extend(folder_diagnostics(checked, ns.profile))
+    except ProfileError as e:
+        err.write(f"wenze check: {e}\n")
+        return Exit.USAGE
     _print_diagnostics(diags, ns.format, out if ns.format == "json" else err)
     if any(d.severity == "error" for d in diags):
         return Exit.USAGE
@@ -315,6 +329,11 @@ def _evaluate_and_store(
         "undetermined_clocks": undetermined,
         "engine": ns.engine,
         "engine_errors": engine_errors,
+        "sources": [
+            {"path": x.path, "format": x.format, "encoding": x.encoding, "rows_in": x.rows_in}
+            for x in loaded.sources
+        ],
+        "data_quality": data_quality_findings(loaded.defects),
     }
     record = RunRecord(
         policy_ids=[f"{p.id}@{p.version}" for p in policies],

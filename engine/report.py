@@ -131,15 +131,31 @@ def render_text(model: ReportModel, *, markdown: bool = False) -> str:
     lines += _table(
         markdown, ("单位", "件数"), [(u, str(n)) for u, n in _by(model.findings, "unit")]
     )
+    dq = s.get("data_quality", [])
+    if dq:
+        lines += ["", f"{h2}数据质量问题 (data-quality findings)", ""]
+        lines += _table(
+            markdown,
+            ("代码", "文件", "行数", "处理", "说明"),
+            [
+                (
+                    d["code"],
+                    d["file"],
+                    str(d["count"]),
+                    "隔离" if d["rows"] == "quarantined" else "保留",
+                    d["summary"],
+                )
+                for d in dq
+            ],
+        )
     if model.defects:
-        lines += ["", f"{h2}数据质量 (data quality): {len(model.defects)} defect(s)", ""]
+        shown = model.defects[:200]
+        more = f"（列出前 {len(shown)} 条）" if len(shown) < len(model.defects) else ""
+        lines += ["", f"{h2}数据缺陷明细 (data defects): {len(model.defects)} {more}", ""]
         lines += _table(
             markdown,
             ("位置", "代码", "字段", "说明"),
-            [
-                (f"{d['file']}:{d['line']}", d["code"], d["field"], d["message"])
-                for d in model.defects
-            ],
+            [(f"{d['file']}:{d['line']}", d["code"], d["field"], d["message"]) for d in shown],
         )
     lines += ["", f"{h2}发现明细 (findings)", ""]
     for f in model.findings:

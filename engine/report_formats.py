@@ -139,14 +139,29 @@ def render_html(model: ReportModel) -> str:
         "<h2>按单位</h2>",
         _bars(_count(model.findings, "unit")[:30]),
     ]
-    if model.defects:
+    dq = s.get("data_quality", [])
+    if dq:
         parts.append(
-            f"<h2>数据质量（{len(model.defects)}）</h2><table><tr><th>位置</th><th>代码</th><th>字段</th><th>说明</th></tr>"
+            "<h2>数据质量问题</h2><table><tr><th>代码</th><th>文件</th><th>行数</th><th>处理</th>"
+            "<th>说明</th><th>前几处</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{e(d['code'])}</td><td>{e(d['file'])}</td><td>{d['count']}</td>"
+            f"<td>{'隔离' if d['rows'] == 'quarantined' else '保留'}</td><td>{e(d['summary'])}</td>"
+            f"<td>{'<br>'.join(e(mask(x)) for x in d['examples'][:3])}</td></tr>"
+            for d in dq
+        ]
+        parts.append("</table>")
+    if model.defects:
+        shown = model.defects[:500]
+        parts.append(
+            f"<h2>数据缺陷明细（{len(model.defects)}{'，列出前 500 条' if len(shown) < len(model.defects) else ''}）</h2>"
+            "<table><tr><th>位置</th><th>代码</th><th>字段</th><th>说明</th></tr>"
         )
         parts += [
             f"<tr><td>{e(d['file'])}:{d['line']}</td><td>{e(d['code'])}</td><td>{e(d['field'])}</td>"
             f"<td>{e(mask(d['message']))}</td></tr>"
-            for d in model.defects
+            for d in shown
         ]
         parts.append("</table>")
     parts.append("<h2>发现明细</h2>")

@@ -76,3 +76,46 @@ def test_html_is_self_contained_escaped_and_has_timelines(db: str) -> None:
         json.loads(_report(db, "json"))["findings"]
     )
     assert "svg class='timeline'" in page and "期限 " in page
+
+
+def test_defects_become_grouped_data_quality_findings(tmp_path: Path) -> None:
+    export = tmp_path / "dq.csv"
+    export.write_text(
+        "case_id,event_id,time,activity,actor,assignee,role,unit\n"
+        "C1,E1,2025-03-03T09:00:00,受理,S1,,窗口,科\n"
+        "C1,E2,bad,作出决定,S1,,窗口,科\n"
+        "C2,E3,2025-03-03T09:00:00,开会,S1,,窗口,科\n"
+        "C2,E4,2025-03-04T09:00:00,开会,S1,,窗口,科\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    out_json = tmp_path / "out.json"
+    code = run_audit(
+        [
+            str(export),
+            "--policy",
+            str(ROOT / "policies/licensing"),
+            "--as-of",
+            "2026-11-20",
+            "--db",
+            url,
+            "--json",
+            str(out_json),
+            "--quiet",
+        ],
+        io.StringIO(),
+        io.StringIO(),
+    )
+    assert code == 0
+    doc = json.loads(out_json.read_text(encoding="utf-8"))
+    dq = doc["run"]["summary"]["data_quality"]
+    assert [(d["code"], d["count"], d["rows"]) for d in dq] == [
+        ("bad_time", 1, "quarantined"),
+        ("unknown_activity", 2, "quarantined"),
+    ]
+    assert dq[1]["examples"][0].endswith(
+        "dq.csv:4: [activity] activity '开会' is not in the policy vocabulary"
+    )
+    assert (tmp_path / "quarantine.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    text = _report(url, "text")
+    assert "数据质量问题" in text and "unknown_activity" in text
