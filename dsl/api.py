@@ -17,6 +17,7 @@ from dsl.checker import check
 from dsl.compiler import compile_policy
 from dsl.diagnostics import Diagnostic, diag, render_all
 from dsl.parser import parse
+from dsl.suppress import apply_allows
 from engine.ir import Policy
 
 PathLike = str | os.PathLike[str]
@@ -28,6 +29,7 @@ def load_policy_text(text: str, file: str) -> tuple[Policy | None, list[Diagnost
     if tree is None:
         return None, diags
     checked, diags = check(tree)
+    diags = apply_allows(tree, text, diags)  # `# wenze: allow CODE reason` comments
     if checked is None:
         return None, diags
     return compile_policy(checked), diags

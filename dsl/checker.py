@@ -40,6 +40,7 @@ from dsl.check_context import (
     symbols_of,
 )
 from dsl.checker_accountability import ACCOUNTABILITY_PASSES
+from dsl.checker_lint import LINT_PASSES
 from dsl.checker_time import TIME_PASSES
 from dsl.diagnostics import Diagnostic, diag, did_you_mean, related
 
@@ -358,6 +359,10 @@ def check(
     """Run every pass; return the checked policy when no diagnostic is an error."""
     ctx = Ctx(tree, tree.file, symbols_of(tree))
     found = [d for p in _all_passes() for d in p(ctx)]
+    # The lint passes judge what well-formed rules mean; on a policy with errors they
+    # mostly repeat them (a misspelt `start at` leaves the right activity unused).
+    if not any(d.is_error for d in found):
+        found += [d for p in LINT_PASSES for d in p(ctx)]
     found.sort(key=lambda d: (d.line, d.col))
     ok = not any(d.is_error for d in found)
     if len(found) > limit:

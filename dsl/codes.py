@@ -551,6 +551,109 @@ CODES: tuple[CodeInfo, ...] = (
         "(总时限: limit 5 workdays)",
     ),
     _c(
+        "W909",
+        "an activity nothing uses",
+        "An activity that no clock, lapse, condition or `custody` line names is usually a "
+        "leftover or a misspelling of the one meant. A step the platform records but no "
+        "rule reads is declared on purpose (an activity outside the vocabulary is a data "
+        "defect): say so with `# wenze: allow W909 reason` above the run of such "
+        "activities.",
+        'activity 初审 "初步审查"\nactivity 受理 "受理申请"\n…\n  start at 受理',
+        "# wenze: allow W909 平台记录的环节，没有时限读取它\n"
+        'activity 初审 "初步审查"\n\nactivity 受理 "受理申请"\n…\n  start at 受理',
+    ),
+    _c(
+        "W910",
+        "a pause that cannot work",
+        "A suspension stops the count between its start and its end. It cannot work when "
+        "its start stops the clock (the clock is over before the pause begins), when its end "
+        "stops the clock (the clock never runs again, so nothing after the start counts), "
+        "or when one activity both starts and ends it on the same condition (each event "
+        "flips it).",
+        "  suspend between 听证开始 and 作出决定\n  stop at 作出决定",
+        "  suspend between 听证开始 and 听证结束\n  stop at 作出决定",
+    ),
+    _c(
+        "W911",
+        "a modifier that can never change the grade",
+        "Modifiers move the grade up or down the ladder and stop at its ends: aggravating "
+        "a lapse always graded at the top level, or mitigating one always at the bottom, "
+        "changes nothing.",
+        "  grade 效能问责 fixed 通报批评\n  aggravate 1 when repeat within 12 months",
+        "  grade 效能问责 fixed 效能告诫\n  aggravate 1 when repeat within 12 months",
+    ),
+    _c(
+        "W912",
+        "two lapses that always happen together",
+        "Two lapses with the same `when` or `for each` find the same cases, so every case "
+        "gets two findings for one failing.",
+        'lapse late 慢作为 "逾期" {\n  when 发证时限.breached\n  …\n}\n'
+        'lapse slow 慢作为 "超时" {\n  when 发证时限.breached\n  …\n}',
+        'lapse late 慢作为 "逾期" {\n  when 发证时限.breached\n  …\n}',
+    ),
+    _c(
+        "W913",
+        "a unit the cited law does not count in",
+        "Laws count their periods differently (DOMAIN.md §1): 行政许可法 and "
+        "政府信息公开条例 in working days; 行政处罚法 only 2, 3, 5 and 7 days in working "
+        "days; 行政复议法 3, 5, 7 and 10 days; 信访 rules natural days except the 5-working-"
+        "day objection window. A limit or extension of a clock whose `source` (or, failing "
+        "that, the policy's) cites one of them must count as it does. When another rule "
+        "really counts otherwise, allow it with the reason: "
+        "`# wenze: allow W913 reason`.",
+        'source "《中华人民共和国行政处罚法》第六十条"\n…\n  limit 90 workdays',
+        'source "《中华人民共和国行政处罚法》第六十条"\n…\n  limit 90 days',
+    ),
+    _c(
+        "W914",
+        "versions of one policy that overlap",
+        "`wenze check` on a folder compares the versions of each policy (same `policy` "
+        "id): a version that runs `until` a day on or after the next version takes "
+        "effect leaves two rule sets in force on the same days.",
+        'version "2019" effective 2019-04-23 until 2021-06-30\n'
+        '(next file) version "2021" effective 2021-06-01',
+        'version "2019" effective 2019-04-23 until 2021-05-31\n'
+        '(next file) version "2021" effective 2021-06-01',
+    ),
+    _c(
+        "W915",
+        "versions of one policy that leave a gap",
+        "A version that ends (`until`) more than a day before the next takes effect leaves "
+        "days without rules: conduct on those days is judged by no version.",
+        'version "2019" effective 2019-04-23 until 2021-03-31\n'
+        '(next file) version "2021" effective 2021-06-01',
+        'version "2019" effective 2019-04-23 until 2021-05-31\n'
+        '(next file) version "2021" effective 2021-06-01',
+    ),
+    _c(
+        "W916",
+        "a vocabulary that does not match the import profile",
+        "With `wenze check --profile PROFILE`, the policies' activities are compared with "
+        "the profile's value map: a policy activity no source value maps to can only come "
+        "from an export that already uses the policy's name, and a map target no policy "
+        "declares (nor `known` lists) makes every such event a data defect.",
+        '[activities.map]\n"收件登记" = "收件"\n(the policy declares 收件 and 受理)',
+        '[activities.map]\n"收件登记" = "收件"\n"受理登记" = "受理"',
+    ),
+    _c(
+        "W917",
+        "an allow comment without its code or reason",
+        "`# wenze: allow CODE reason` silences a warning on the statement it stands on or "
+        "above; the reason is required, so the next reader knows why the rule is right as "
+        "written. Without a code or a reason it silences nothing.",
+        "  limit 90 workdays  # wenze: allow W913",
+        "  limit 90 workdays  # wenze: allow W913 地方规定第十条按工作日计算",
+    ),
+    _c(
+        "W918",
+        "an allow comment that silences nothing",
+        "The code is not reported on the statement the comment covers (it moved, or was "
+        "fixed), is unknown, is an error (errors cannot be allowed), or is found across "
+        "files (W914–W916).",
+        "  limit 20 workdays  # wenze: allow W913 按工作日计算",
+        "  limit 20 workdays",
+    ),
+    _c(
         "W999",
         "too many diagnostics",
         "Only the first diagnostics are shown; fix these and check again.",

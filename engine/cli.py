@@ -79,6 +79,7 @@ VERBS: dict[str, str] = {
     "doc": "engine.cli_policy:run_doc",
     "review": "engine.cli_review:run_review",
     "profile": "engine.cli_profile:run_profile",
+    "fmt": "engine.cli_fmt:run_fmt",
 }
 
 

@@ -94,6 +94,7 @@ XES_DEFAULT = Profile(
         "activity": ("concept:name",),
         "actor": ("org:resource",),
         "role": ("org:role",),
+        "unit": ("org:group",),
         "event_id": ("identity:id",),
     },
     event_attributes={"lifecycle": "lifecycle:transition"},

@@ -13,6 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import closing
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -285,7 +286,10 @@ def _infer_xes(path: str, sample: int) -> str:
     trace_keys: Counter[str] = Counter()
     activities: Counter[str] = Counter()
     n_events = n_traces = 0
-    for trace in islice(read_xes(path), sample):
+    # Closed explicitly: the reader's decompression thread stops when the sample is taken.
+    with closing(read_xes(path)) as traces:
+        sampled = list(islice(traces, sample))
+    for trace in sampled:
         n_traces += 1
         trace_keys.update(trace.attrs.keys())
         for _line, d in trace.events:
@@ -306,7 +310,7 @@ def _infer_xes(path: str, sample: int) -> str:
         "",
         "[fields]",
         '# Defaults: case_id = "case:concept:name", activity = "concept:name",',
-        '# time = "time:timestamp", actor = "org:resource", role = "org:role".',
+        '# time = "time:timestamp", actor = "org:resource", role = "org:role", unit = "org:group".',
         "# Event keys seen: " + ", ".join(f"{k} ({n})" for k, n in event_keys.most_common()),
         "# Trace keys seen (case attributes): " + ", ".join(trace_keys),
     ]

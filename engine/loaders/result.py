@@ -197,7 +197,10 @@ def finish_source(
     source's defects in line order (the mix is only known at the end of the source)."""
     n_naive, n_aware = kinds.count(NAIVE), kinds.count(AWARE)
     if n_naive and n_aware:
-        odd = AWARE if n_aware < n_naive else NAIVE
+        if n_aware != n_naive:
+            odd = AWARE if n_aware < n_naive else NAIVE
+        else:  # a tie: the kind that came second is the odd one
+            odd = AWARE if kinds.index(AWARE) > kinds.index(NAIVE) else NAIVE
         _quarantine_mix(batch, path, first_row, kinds, odd, time_field)
     result = batch.result
     if len(result.defects) - first_defect > 1:

@@ -20,12 +20,10 @@ events are taken. Two readers give the same traces:
 from __future__ import annotations
 
 import gzip
-import queue
 import re
-import threading
 import xml.parsers.expat as expat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, BinaryIO, Protocol, cast
 
 from engine.loaders.records import RecordSink
@@ -55,7 +53,7 @@ class _Found(Exception):
     pass
 
 
-def read_xes(path: str, *, reference: bool = False) -> Iterator[XesTrace]:
+def read_xes(path: str, *, reference: bool = False) -> Generator[XesTrace, None, None]:
     """The traces of an XES file in order (`reference`: expat only, for tests)."""
     try:
         with _open(path) as f:
@@ -70,18 +68,20 @@ class _Reader(Protocol):
     def close(self) -> None: ...
 
 
-def _open(path: str) -> _Gunzip | _Prefixed:
+def _open(path: str) -> gzip.GzipFile | _Prefixed:
     raw = open_binary(path)
     head = raw.read(2)
+    stream = _Prefixed(head, raw)
     if head == b"\x1f\x8b":  # gzip, whatever the name says
-        return _Gunzip(_Prefixed(head, raw))
-    return _Prefixed(head, raw)
+        # GzipFile only calls read() on its file object.
+        return gzip.GzipFile(fileobj=cast(BinaryIO, stream), mode="rb")
+    return stream
 
 
 class _Prefixed:
     """A stream with its first bytes given back (a ZIP member cannot seek back cheaply)."""
 
-    def __init__(self, head: bytes, rest: _Reader) -> None:
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
         self._head, self._rest = head, rest
 
     def read(self, size: int = -1) -> bytes:
@@ -99,61 +99,6 @@ class _Prefixed:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-class _Gunzip:
-    """Decompresses ahead in a thread. zlib releases the GIL while it inflates, so the
-    next block is inflated while this one is scanned (a tenth of the road-fines time).
-    `read` returns whole blocks, whatever size is asked: every caller accumulates."""
-
-    def __init__(self, raw: _Reader) -> None:
-        self._raw = raw
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=3)
-        self._stop = threading.Event()
-        self._done = False
-        self._thread = threading.Thread(target=self._run, name="wenze-gunzip", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            # GzipFile only calls read() on its file object.
-            with gzip.GzipFile(fileobj=cast(BinaryIO, self._raw), mode="rb") as gz:
-                while not self._stop.is_set():
-                    block = gz.read(_CHUNK)
-                    self._put(block)
-                    if not block:
-                        return
-        except BaseException as exc:
-            self._put(exc)
-
-    def _put(self, item: bytes | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def read(self, _size: int = -1) -> bytes:
-        if self._done:
-            return b""
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            self._done = True
-            raise item
-        self._done = not item
-        return item
-
-    def __enter__(self) -> _Gunzip:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop.set()  # a reader that stops early (a sample) must not leave it blocked
-        self._thread.join()
-        self._raw.close()
 
 
 def _read(path: str, f: _Reader, reference: bool) -> Iterator[XesTrace]:

@@ -239,3 +239,14 @@ def test_every_defect_kind_is_tested_here_and_documented(root: Path) -> None:
     assert all(f"`{code}`" in doc for code in DEFECT_KINDS), [
         c for c in DEFECT_KINDS if f"`{c}`" not in doc
     ]
+
+
+def test_a_tie_quarantines_the_kind_that_came_second(write: Any) -> None:
+    header = "case_id,event_id,time,activity,actor,assignee,role,unit\n"
+    path = write(
+        "c.csv",
+        header + "C1,E1,2025-03-06T09:00:00+08:00,受理,S1,,,\n"
+        "C1,E2,2025-03-07T09:00:00,受理,S1,,,\n",
+    )
+    r = load([path], checks=CHECKS)
+    assert [(d.line, d.code) for d in r.defects] == [(3, "mixed_naive_aware")]

@@ -51,6 +51,7 @@ def _lapses(doc: dict[str, object]) -> Counter[str]:
 def test_road_fines_sample_audit(root: Path, tmp_path: Path) -> None:
     doc = _audit(root, tmp_path, root / "fixtures/real_samples/road_fines_sample.xes.gz")
     assert _lapses(doc) == {
+        "cds201_notification_late": 7,
         "cds203_appeal_forwarding_late": 10,
         "cds204_prefecture_decision_late": 1,
     }
