@@ -206,7 +206,8 @@ DAY_RULES: tuple[DayRule, ...] = (
     DayRule(
         "行政复议法", frozenset({3, 5, 7, 10}), "第八十八条：三日、五日、七日、十日的规定是指工作日"
     ),
-    DayRule("信访", frozenset({5}), "期限写作“日”，仅对转送提出异议的五个工作日除外"),
+    DayRule("信访工作条例", frozenset({5}), "期限写作“日”，仅第二十三条提出异议的五个工作日除外"),
+    DayRule("信访条例", frozenset(), "期限均写作“日”"),
 )
 
 
@@ -241,7 +242,7 @@ def _unit(
     if (u is Unit.WORKDAYS and any(wants_workdays)) or (u is Unit.DAYS and not all(wants_workdays)):
         return
     rule = rules[0]
-    note = related(f"the policy cites {rule.law} here", ctx.file, cited.span)
+    note = related(f"{rule.law} is cited here", ctx.file, cited.span)
     if u is Unit.WORKDAYS:
         msg = f"{rule.law} counts a period of {amount} days in natural days ({rule.says}), but this {what} counts {amount} working days"
         fix = f"{amount} days"

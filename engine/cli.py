@@ -25,6 +25,7 @@ verbs:
                                      --policy policies/licensing --as-of 2026-11-20 --json out.json
   report    render a stored run:  wenze report latest --format md
   calendar  working-day calendar: wenze calendar add 2026-02-10 20
+  fmt       format policies:      wenze fmt --check policies
   test      run policy tests:     wenze test policies --coverage
   doc       publish a policy:     wenze doc policies/licensing --format html --out licensing.html
   review    reviewer's decision:  wenze review 7c1e0a --confirm --reason "核实属实" --by 李审核

@@ -12,6 +12,7 @@ import csv
 import gc
 import hashlib
 import json
+import resource
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -24,7 +25,6 @@ from engine.cli import ArgParser, UsageError
 from engine.data_quality import data_quality_findings
 from engine.exit_codes import Exit
 from engine.ir import Policy
-from engine.jsonfmt import compact
 from engine.loaders.result import ExportError, LoadResult
 from engine.loaders.timeparse import DEFAULT_ZONE
 from engine.registers import (
@@ -47,8 +47,10 @@ def run_check(args: list[str], out: TextIO, err: TextIO) -> int:
         prog="wenze check",
         err=err,
         out=out,
-        description="Check policy files: syntax, names, types, grading. Prints nothing when clean.",
-        epilog="example: wenze check policies/licensing",
+        description="Check policy files: syntax, names, types, grading, and rules that cannot "
+        "mean what was meant (docs/diagnostics.md). Prints nothing when clean.",
+        epilog="example: wenze check --strict policies/   "
+        "(silence a deliberate warning in the policy: # wenze: allow CODE reason)",
     )
     p.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -311,13 +313,19 @@ def _evaluate_and_store(
         priors=confirmed_priors(engine),
         progress=progress.cases if progress else None,
     )
-    findings: list[dict[str, Any]] = [f.as_json() for f in outcome.findings]
     states = dict(outcome.clock_states)
     undetermined = [list(x) for x in outcome.undetermined]
     engine_errors = list(outcome.engine_errors)
-    findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
     n_cases, rows_used = len(loaded.cases), loaded.rows_used
-    loaded.cases.clear()  # the histories are no longer needed: free them before storing
+    loaded.cases.clear()  # the histories are no longer needed: findings keep their evidence
+    # The JSON form is all that is stored: convert from the end and drop each object (and
+    # the events only it still holds) as we go, so both forms never coexist in memory.
+    findings: list[dict[str, Any]] = []
+    while outcome.findings:
+        findings.append(outcome.findings.pop().as_json())
+    findings.reverse()
+    findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
+    gc.collect()  # once: whatever cycles the evaluation left go before the store needs memory
     summary = {
         "cases": n_cases,
         "rows_in": loaded.rows_in,
@@ -348,14 +356,13 @@ def _evaluate_and_store(
     )
     defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
     ns.clock.lap("evaluate")
-    payloads = [compact(f) for f in findings]
-    run_id = save_run(engine, record, findings, defects, payloads)
+    run_id = save_run(engine, record, findings, defects)
     ns.clock.lap("store")
     run = _run_dict(run_id, record)
     model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
     if ns.json_out:
         with open(ns.json_out, "w", encoding="utf-8") as f:
-            write_json(model, f, payloads)
+            write_json(model, f)
         ns.clock.lap("json")
     if not ns.quiet:
         _print_summary(out, run, findings, ns)
@@ -460,7 +467,10 @@ class _Stopwatch:
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
         if self.err is not None:
-            self.err.write(f"timing {stage}: {now - self.t:.2f} s\n")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.err.write(
+                f"timing {stage}: {now - self.t:.2f} s (peak RSS so far {peak:,.0f} MiB)\n"
+            )
         self.t = now
 
 

@@ -63,13 +63,11 @@ def write_json(model: ReportModel, out: TextIO, payloads: list[str] | None = Non
     officials and computed facts only — no applicant data — so nothing here needs masking;
     the human-readable reports mask any ID-card or phone number that reaches them."""
     out.write("{\n")
-    findings = payloads if payloads is not None else [compact(f) for f in model.findings]
-    defects = [compact(d) for d in model.defects]
-    for key, items in (("defects", defects), ("findings", findings)):
+    for key, items in (("defects", model.defects), ("findings", model.findings)):
         out.write(f'  "{key}": [')
-        for i, text in enumerate(items):
+        for i, item in enumerate(items):
             out.write(",\n    " if i else "\n    ")
-            out.write(text)
+            out.write(payloads[i] if payloads is not None and key == "findings" else compact(item))
         out.write("\n  ],\n" if items else "],\n")
     run = json.dumps(model.run, ensure_ascii=False, indent=2, sort_keys=True)
     out.write('  "run": ' + run.replace("\n", "\n  ") + "\n}\n")

@@ -179,14 +179,17 @@ def save_run(
             )
         )
         s.flush()
-        texts = payloads if payloads is not None else [compact(f) for f in findings]
-        rows = [_finding_row(f, t) for f, t in zip(findings, texts, strict=True)]
         _flag_changed_reviews(s, findings)
-        for i in range(0, len(rows), BATCH):
-            _upsert_findings(s, rows[i : i + BATCH])
+        for i in range(0, len(findings), BATCH):
+            # Serialised batch by batch: a million-event audit's findings as JSON text
+            # would otherwise sit in memory all at once.
+            batch = findings[i : i + BATCH]
+            texts = payloads[i : i + BATCH] if payloads is not None else [compact(f) for f in batch]
+            rows = [_finding_row(f, t) for f, t in zip(batch, texts, strict=True)]
+            _upsert_findings(s, rows)
             s.execute(
                 _table(RunFindingRow).insert(),
-                [{"run_id": rid, "finding_id": r["id"]} for r in rows[i : i + BATCH]],
+                [{"run_id": rid, "finding_id": r["id"]} for r in rows],
             )
         drows = [
             {"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}

@@ -88,6 +88,7 @@ def test_an_unreadable_profile_is_a_usage_error(tmp_path: Path) -> None:
         ("《政府信息公开条例》", "limit 15 days", True),
         ("《信访工作条例》", "limit 5 workdays", False),
         ("《信访工作条例》", "limit 15 workdays", True),
+        ("《信访条例》（2005年）", "limit 5 workdays", True),
         ("示例规定", "limit 90 workdays", False),  # no law in the table: nothing to say
         ("《行政处罚法》；《行政复议法》", "limit 10 workdays", False),  # right under one
         ("《中华人民共和国行政处罚法》", "limit 2 months", False),  # not a day count
