@@ -36,11 +36,16 @@ def licensing_policy(ctx: dict[str, Any]) -> None:
     ctx["policy"] = str(ROOT / "policies" / "licensing")
 
 
+def save_docstring(ctx: dict[str, Any], key: str, filename: str, docstring: str) -> None:
+    """Write a step's docstring to a file in the scenario's folder; remember it under `key`."""
+    path = ctx["tmp"] / filename
+    path.write_text(docstring.strip() + "\n", encoding="utf-8")
+    ctx[key] = str(path)
+
+
 @given("办件记录如下:")
 def export_from_docstring(ctx: dict[str, Any], docstring: str) -> None:
-    path = ctx["tmp"] / "export.csv"
-    path.write_text(docstring.strip() + "\n", encoding="utf-8")
-    ctx["export"] = str(path)
+    save_docstring(ctx, "export", "export.csv", docstring)
 
 
 @given("随附的样例导出文件")

@@ -9,6 +9,7 @@ from typing import Any
 from pytest_bdd import given, parsers, scenarios, then
 
 from engine.cli_review import run_review
+from tests.bdd.conftest import save_docstring
 
 scenarios("accountability.feature")
 
@@ -17,23 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @given("人员名册如下:")
 def roster(ctx: dict[str, Any], docstring: str) -> None:
-    path = ctx["tmp"] / "roster.csv"
-    path.write_text(docstring.strip() + "\n", encoding="utf-8")
-    ctx["roster"] = str(path)
+    save_docstring(ctx, "roster", "roster.csv", docstring)
 
 
 @given("表决记录如下:")
 def votes(ctx: dict[str, Any], docstring: str) -> None:
-    path = ctx["tmp"] / "votes.csv"
-    path.write_text(docstring.strip() + "\n", encoding="utf-8")
-    ctx["votes"] = str(path)
+    save_docstring(ctx, "votes", "votes.csv", docstring)
 
 
 @given("又收到办件记录如下:")
 def second_export(ctx: dict[str, Any], docstring: str) -> None:
-    path = ctx["tmp"] / "export2.csv"
-    path.write_text(docstring.strip() + "\n", encoding="utf-8")
-    ctx["export"] = str(path)
+    save_docstring(ctx, "export", "export2.csv", docstring)
 
 
 @given(parsers.parse("适用政策目录 {folder}"))
