@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 VERBS: dict[str, str] = {
     "check": "engine.cli_audit:run_check",
     "audit": "engine.cli_audit:run_audit",
-    "report": "engine.cli_audit:run_report",
+    "report": "engine.cli_report:run_report",
     "calendar": "engine.calendar_cmd:run_calendar",
     "test": "engine.cli_policy:run_test",
     "doc": "engine.cli_policy:run_doc",

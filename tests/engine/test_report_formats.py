@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli_audit import run_audit, run_report
+from engine.cli_audit import run_audit
+from engine.cli_report import run_report
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.cli_audit import run_audit, run_report
+from engine.cli_audit import run_audit
+from engine.cli_report import run_report
 
 POLICY = "policies/licensing"
 
