@@ -166,8 +166,17 @@ def holder_at(
     for e in history.events:
         if (e.time > instant) if instant is not None else (e.time.date() > day):
             break
-        if e.assignee and (custody is None or e.activity in custody):
-            latest = e
+        if (e.activity in custody) if custody is not None else bool(e.assignee):
+            # The accepting event itself, naming no assignee, hands nothing over: its actor
+            # holds the case (§6.6), as when there is no custody event at all.
+            if e.assignee or e is not accepting:
+                latest = e
+    if latest is not None and not latest.assignee:
+        # A declared hand-over that names nobody: the case left the previous holder, and the
+        # export does not say for whom. Naming the previous holder would accuse the wrong
+        # person; the lapse goes to 责任主体不明确 (the loader reported the row).
+        why = f"{latest.time.date().isoformat()} {latest.activity}（{latest.event_id}）未写明接收人"
+        return "", why, latest.unit, latest.event_id
     if latest is not None:
         why = f"{latest.time.date().isoformat()} {latest.activity}给 {latest.assignee}"
         return latest.assignee, why, latest.unit, latest.event_id

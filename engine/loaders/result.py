@@ -72,8 +72,8 @@ DEFECT_KINDS: dict[str, DefectKind] = {
         DefectKind(
             "missing_assignee",
             False,
-            "a custody event names nobody to take the case (kept: quarantining it would "
-            "leave the case with the previous holder, a wrong person)",
+            "a custody event names nobody to take the case (kept: the case has left its "
+            "previous holder, so a lapse after it goes to 责任主体不明确 rather than to the wrong person)",
         ),
         DefectKind(
             "inconsistent_case_attribute",
