@@ -166,11 +166,11 @@ def holder_at(
     for e in history.events:
         if (e.time > instant) if instant is not None else (e.time.date() > day):
             break
-        if (e.activity in custody) if custody is not None else bool(e.assignee):
-            # The accepting event itself, naming no assignee, hands nothing over: its actor
-            # holds the case (§6.6), as when there is no custody event at all.
-            if e.assignee or e is not accepting:
-                latest = e
+        hands_over = (e.activity in custody) if custody is not None else bool(e.assignee)
+        # The accepting event itself, naming no assignee, hands nothing over: its actor
+        # holds the case (§6.6), as when there is no custody event at all.
+        if hands_over and (e.assignee or e is not accepting):
+            latest = e
     if latest is not None and not latest.assignee:
         # A declared hand-over that names nobody: the case left the previous holder, and the
         # export does not say for whom. Naming the previous holder would accuse the wrong
