@@ -298,10 +298,14 @@ def _evaluate_and_store(
 ) -> int:
     from engine.audit import audit_policies
     from engine.calendar import load_cn_calendar
-    from engine.store import RunRecord, confirmed_priors, open_store, save_run
+    from engine.store import RunRecord, StoreError, confirmed_priors, open_store, save_run
 
     cal = load_cn_calendar()
-    engine = open_store(ns.db)
+    try:
+        engine = open_store(ns.db)
+    except StoreError as e:
+        err.write(f"wenze audit: {e}\n")
+        return Exit.USAGE
     outcome = audit_policies(
         loaded.cases,
         policies,

@@ -50,9 +50,19 @@ def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
         ns = p.parse_args(args)
     except UsageError as e:
         return e.status
-    from engine.store import load_run_defects, load_run_findings, open_store, resolve_run
+    from engine.store import (
+        StoreError,
+        load_run_defects,
+        load_run_findings,
+        open_store,
+        resolve_run,
+    )
 
-    engine = open_store(ns.db)
+    try:
+        engine = open_store(ns.db)
+    except StoreError as e:
+        err.write(f"wenze report: {e}\n")
+        return Exit.USAGE
     row = resolve_run(engine, ns.run)
     if row is None:
         err.write(

@@ -36,9 +36,13 @@ def run_review(args: list[str], out: TextIO, err: TextIO) -> int:
         ns = p.parse_args(args)
     except UsageError as e:
         return e.status
-    from engine.store import open_store, record_review, review_log
+    from engine.store import StoreError, open_store, record_review, review_log
 
-    engine = open_store(ns.db)
+    try:
+        engine = open_store(ns.db)
+    except StoreError as e:
+        err.write(f"wenze review: {e}\n")
+        return Exit.USAGE
     if ns.show:
         log = review_log(engine, ns.finding)
         if not log:

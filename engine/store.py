@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    inspect,
     select,
     update,
 )
@@ -122,12 +123,40 @@ def default_url(path: str = "wenze.db") -> str:
     return f"sqlite:///{path}"
 
 
+class StoreError(Exception):
+    """The store cannot be used as it is (unreachable, or written by another schema)."""
+
+
 def open_store(url: str) -> Engine:
-    engine = create_engine(url, future=True)
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # a malformed URL or a missing driver: say which
+        raise StoreError(f"{url}: cannot open the store: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+        _check_schema(engine, url)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"{url}: cannot open the store: {exc.__class__.__name__}: {exc}") from exc
     return engine
+
+
+def _check_schema(engine: Engine, url: str) -> None:
+    """A database written by an older wenze lacks columns this one needs: say so plainly
+    instead of failing later in the middle of an audit."""
+    found = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in found.get_columns(table.name)}
+        missing = sorted(c.name for c in table.columns if c.name not in have)
+        if missing:
+            raise StoreError(
+                f"{url}: table {table.name} lacks column(s) {', '.join(missing)}: the database was "
+                f"written by an older wenze; audit into a new database (--db) — earlier runs stay readable "
+                f"with the wenze version that wrote them"
+            )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -101,3 +101,22 @@ def test_changed_finding_keeps_review_but_is_flagged(url: str) -> None:
     )
     assert record_review(engine, "zz", "confirmed", "x", "y", "t") is None
     engine.dispose()
+
+
+def test_a_database_from_an_older_schema_is_a_clear_error(tmp_path: Path) -> None:
+    import io
+    import sqlite3
+
+    from engine.cli_report import run_report
+
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("create table findings (id text primary key, payload text)")
+    con.commit()
+    con.close()
+    err = io.StringIO()
+    assert run_report(["latest", "--db", f"sqlite:///{db}"], io.StringIO(), err) == 2
+    assert "lacks column(s)" in err.getvalue() and "older wenze" in err.getvalue()
+    err = io.StringIO()
+    assert run_report(["latest", "--db", "nosuchdialect://x"], io.StringIO(), err) == 2
+    assert "cannot open the store" in err.getvalue()
