@@ -364,6 +364,7 @@ def _evaluate_and_store(
     run = _run_dict(run_id, record)
     model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
     if ns.json_out:
+        Path(ns.json_out).parent.mkdir(parents=True, exist_ok=True)
         with open(ns.json_out, "w", encoding="utf-8") as f:
             write_json(model, f)
         ns.clock.lap("json")
@@ -411,6 +412,7 @@ def _write_quarantine(ns: Any, loaded: LoadResult) -> str | None:
         for k in row:
             if k not in columns:
                 columns.append(k)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:  # BOM: opens cleanly in Excel
         w = csv.writer(f)
         w.writerow(["defect", "file", "line", "field", "message", *columns])

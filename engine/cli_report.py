@@ -86,10 +86,12 @@ def run_report(args: list[str], out: TextIO, err: TextIO) -> int:
             return Exit.USAGE
         from engine.report_formats import render_xlsx
 
+        Path(ns.out).parent.mkdir(parents=True, exist_ok=True)
         Path(ns.out).write_bytes(render_xlsx(model))
         return Exit.OK
     text = _render(model, ns.format)
     if ns.out:
+        Path(ns.out).parent.mkdir(parents=True, exist_ok=True)
         Path(ns.out).write_text(text, encoding="utf-8")
     else:
         out.write(text)
