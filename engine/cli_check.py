@@ -102,6 +102,8 @@ def profile_diagnostics(
         for p in policies:
             tree = trees.get(p.file)
             used = activities_used(tree) if tree is not None else set()
+            # A deemed event (`on breach deem X`) is made by the engine, never exported.
+            used -= {d.activity for c in p.clocks for d in c.deems}
             for decl in [] if tree is None else tree.items:
                 if isinstance(decl, ast.ActivityDecl) and decl.name.text in used - targets:
                     name = decl.name.text
