@@ -216,11 +216,11 @@ def evaluate_clock(
     start_pos = _find_start(history, clock, scope, r, positions)
     if start_pos < 0:
         return r
-    limits = clock.limits
-    if len(limits) == 1 and limits[0].when is None:
-        limit: Limit | None = limits[0]
-    else:
-        limit = next((lim for lim in limits if lim.when is None or holds(lim.when, scope)), None)
+    limit: Limit | None = None
+    for lim, test in _limit_tests(clock):
+        if test is None or test(scope):
+            limit = lim
+            break
     if limit is None:
         r.state = "undetermined"
         return r
@@ -259,6 +259,22 @@ class _Trigger:
 
 
 _TRIGGERS: dict[int, tuple[Clock, tuple[_Trigger, ...]]] = {}
+_LIMITS: dict[int, tuple[Clock, tuple[tuple[Limit, Test | None], ...]]] = {}
+
+
+def _limit_tests(clock: Clock) -> tuple[tuple[Limit, Test | None], ...]:
+    """A clock's limits with their conditions compiled once (cached by identity, as the
+    triggers are): choosing the limit is done for every started clock of every case."""
+    hit = _LIMITS.get(id(clock))
+    if hit is not None and hit[0] is clock:
+        return hit[1]
+    if len(_LIMITS) > 10_000:
+        _LIMITS.clear()
+    tests = tuple(
+        (lim, None if lim.when is None else compile_condition(lim.when)[0]) for lim in clock.limits
+    )
+    _LIMITS[id(clock)] = (clock, tests)
+    return tests
 
 
 def _triggers(clock: Clock) -> tuple[_Trigger, ...]:
