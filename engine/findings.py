@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.attribution import UNATTRIBUTED as UNATTRIBUTED  # re-exported for callers
 from engine.attribution import Subject, attribute
 from engine.clocks import ClockResult, Step
 from engine.derive import Candidate, CaseFacts

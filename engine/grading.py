@@ -20,8 +20,9 @@ from datetime import date
 from typing import Protocol
 
 from engine.clocks import Step
+from engine.daycount import add_months
 from engine.ir import Ladder, Modifier, ModifierKind
-from engine.registers import Sanctions, add_months
+from engine.registers import Sanctions
 
 EXEMPT_LABEL = "免予问责"
 

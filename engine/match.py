@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from engine.derive import CaseFacts
 from engine.expr_eval import holds, resolve
@@ -34,9 +34,7 @@ from engine.ir import (
     Ref,
     Truth,
 )
-
-if TYPE_CHECKING:
-    from engine.rules_durable import RuleSpec
+from engine.rule_json import RuleSpec
 
 NO_BAND = -1  # banded lapse whose measure falls outside every band
 FIXED = -2  # lapse graded with a fixed level
@@ -99,7 +97,7 @@ def compile_rules(policy: Policy) -> RuleTable:
         if g.measure is not None:
             refs.append(g.measure)
         names = [(fname(r), r) for r in refs]
-        fact_type = "c" if lapse.for_each is None else "e"
+        fact_type: Literal["c", "e"] = "c" if lapse.for_each is None else "e"
         if fact_type == "c":
             for n, r in names:
                 case_fields[n] = r
@@ -111,16 +109,10 @@ def compile_rules(policy: Policy) -> RuleTable:
                 if band_index == FIXED
                 else f"L{i}.{'nb' if band_index == NO_BAND else band_index}"
             )
-            specs.append(_rule_spec(name, fact_type, None if fact_type == "c" else i, cond))
+            specs.append(RuleSpec(name, fact_type, None if fact_type == "c" else i, cond))
             decode[name] = (i, band_index)
     ordered_case = sorted(case_fields.items(), key=lambda nr: int(nr[0][1:]))
     return RuleTable(field_of, specs, decode, ordered_case, event_fields)
-
-
-def _rule_spec(name: str, fact_type: str, lapse: int | None, cond: Expr | None) -> RuleSpec:
-    from engine.rules_durable import RuleSpec
-
-    return RuleSpec(name, fact_type, lapse, cond)  # type: ignore[arg-type]
 
 
 def _band_conditions(

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.attribution import UNATTRIBUTED
 from engine.audit import audit_policies
 from engine.calendar import WorkCalendar
 from engine.clocks import ClockResult
 from engine.derive import CaseFacts, derive_case
-from engine.findings import UNATTRIBUTED, Finding
+from engine.findings import Finding
 from engine.ir import Policy
 from engine.loader_csv import DEFAULT_ZONE, ExportError, load_exports
 from engine.model import CaseHistory

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from engine.daycount import add_months
 from engine.model import CaseHistory
 
 ROSTER_COLUMNS = ("person", "name", "unit", "post", "leader_role", "area", "valid_from", "valid_to")
@@ -116,18 +117,6 @@ class Sanctions:
     def active(self, person: str, day: date) -> Sanction | None:
         hits = [s for s in self.items if s.person == person and s.covers(day)]
         return min(hits, key=lambda s: (s.effective, s.line)) if hits else None
-
-
-def add_months(d: date, months: int) -> date:
-    """Calendar months; a month after 31 Jan ends on the last day of February."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise ValueError(d)
 
 
 def _rows(

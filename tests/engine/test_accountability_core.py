@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from engine.clocks import Step
+from engine.daycount import add_months
 from engine.grading import GradeState, Prior, regrade
 from engine.ir import Ladder, Modifier, ModifierKind, PolicyRef, RepeatRule
-from engine.registers import RegisterError, Sanction, Sanctions, add_months, load_roster, load_votes
+from engine.registers import RegisterError, Sanction, Sanctions, load_roster, load_votes
 
 REF = PolicyRef("p.policy", 1)
 LADDER = Ladder(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,43 @@ def real() -> Path:
     if not REAL.is_dir():
         pytest.skip(f"{REAL} is absent")
     return REAL
+
+
+@pytest.fixture
+def audit_json(root: Path, tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """Audit one export with a shipped profile and policy (Python stage) and return the
+    findings document: `audit_json(export, "road_fines", "road_fines", "2013-06-18")`."""
+
+    def run(export: Path, profile: str, policy: str, as_of: str) -> dict[str, Any]:
+        import io
+        import json
+
+        from engine.cli_audit import run_audit
+
+        out_json = tmp_path / "out.json"
+        err = io.StringIO()
+        code = run_audit(
+            [
+                str(export),
+                "--profile",
+                str(root / f"fixtures/profiles/{profile}.toml"),
+                "--policy",
+                str(root / f"policies/{policy}"),
+                "--as-of",
+                as_of,
+                "--db",
+                f"sqlite:///{tmp_path / 'w.db'}",
+                "--json",
+                str(out_json),
+                "--engine",
+                "python",
+                "--quiet",
+            ],
+            io.StringIO(),
+            err,
+        )
+        assert code == 0, err.getvalue()
+        doc: dict[str, Any] = json.loads(out_json.read_text(encoding="utf-8"))
+        return doc
+
+    return run

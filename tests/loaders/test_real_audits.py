@@ -3,43 +3,14 @@ always, on the full log when ../shared/data/real is there."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from engine.cli_audit import run_audit
-
 ROAD_FINES = "road_fines/Road_Traffic_Fine_Management_Process.xes.gz"
-
-
-def _audit(root: Path, tmp_path: Path, export: Path) -> dict[str, object]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run_audit(
-        [
-            str(export),
-            "--profile",
-            str(root / "fixtures/profiles/road_fines.toml"),
-            "--policy",
-            str(root / "policies/road_fines"),
-            "--as-of",
-            "2013-06-18",
-            "--db",
-            f"sqlite:///{tmp_path / 'w.db'}",
-            "--json",
-            str(tmp_path / "out.json"),
-            "--engine",
-            "python",
-            "--quiet",
-        ],
-        out,
-        err,
-    )
-    assert code == 0, err.getvalue()
-    doc: dict[str, object] = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
-    return doc
 
 
 def _lapses(doc: dict[str, object]) -> Counter[str]:
@@ -48,8 +19,13 @@ def _lapses(doc: dict[str, object]) -> Counter[str]:
     return Counter(f["lapse"] for f in findings)
 
 
-def test_road_fines_sample_audit(root: Path, tmp_path: Path) -> None:
-    doc = _audit(root, tmp_path, root / "fixtures/real_samples/road_fines_sample.xes.gz")
+def test_road_fines_sample_audit(root: Path, audit_json: Callable[..., dict[str, Any]]) -> None:
+    doc = audit_json(
+        root / "fixtures/real_samples/road_fines_sample.xes.gz",
+        "road_fines",
+        "road_fines",
+        "2013-06-18",
+    )
     assert _lapses(doc) == {
         "cds201_notification_late": 7,
         "cds203_appeal_forwarding_late": 10,
@@ -75,8 +51,10 @@ def test_road_fines_sample_audit(root: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_road_fines_full_audit(root: Path, real: Path, tmp_path: Path) -> None:
-    doc = _audit(root, tmp_path, real / ROAD_FINES)
+def test_road_fines_full_audit(
+    root: Path, real: Path, audit_json: Callable[..., dict[str, Any]]
+) -> None:
+    doc = audit_json(real / ROAD_FINES, "road_fines", "road_fines", "2013-06-18")
     assert _lapses(doc) == {
         "cds201_notification_late": 3257,
         "cds203_appeal_forwarding_late": 858,

@@ -8,15 +8,12 @@ counts."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.cli_audit import run_audit
 
 AS_OF = {1: "2015-03-10", 2: "2015-03-05", 3: "2015-03-06", 4: "2015-03-06", 5: "2015-03-04"}
 DEEMED, EXTENDED, EXTENSION = (
@@ -24,33 +21,6 @@ DEEMED, EXTENDED, EXTENSION = (
     "wabo_extended_decision_late",
     "wabo_extension_late",
 )
-
-
-def _audit(root: Path, tmp_path: Path, export: Path, as_of: str) -> dict[str, Any]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run_audit(
-        [
-            str(export),
-            "--profile",
-            str(root / "fixtures/profiles/bpic2015.toml"),
-            "--policy",
-            str(root / "policies/wabo"),
-            "--as-of",
-            as_of,
-            "--db",
-            f"sqlite:///{tmp_path / 'w.db'}",
-            "--json",
-            str(tmp_path / "out.json"),
-            "--engine",
-            "python",
-            "--quiet",
-        ],
-        out,
-        err,
-    )
-    assert code == 0, err.getvalue()
-    doc: dict[str, Any] = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
-    return doc
 
 
 def _by_lapse(doc: dict[str, Any]) -> Counter[str]:
@@ -74,20 +44,24 @@ SAMPLE_COUNTS = {
 
 
 @pytest.mark.parametrize("n", sorted(SAMPLE_COUNTS))
-def test_wabo_sample_audit(root: Path, tmp_path: Path, n: int) -> None:
+def test_wabo_sample_audit(root: Path, audit_json: Callable[..., dict[str, Any]], n: int) -> None:
     sample = root / f"fixtures/real_samples/bpic2015_{n}_sample.xes.gz"
-    doc = _audit(root, tmp_path, sample, AS_OF[n])
+    doc = audit_json(sample, "bpic2015", "wabo", AS_OF[n])
     assert _by_lapse(doc) == SAMPLE_COUNTS[n]
     summary = doc["run"]["summary"]
     assert (summary["cases"], summary["rows_quarantined"], doc["defects"]) == (60, 0, [])
 
 
-def test_wabo_sample_findings_read_as_the_law_says(root: Path, tmp_path: Path) -> None:
+def test_wabo_sample_findings_read_as_the_law_says(
+    root: Path, audit_json: Callable[..., dict[str, Any]]
+) -> None:
     # BPIC15_1 case 3301142: received Thursday 17 March 2011, regular procedure inferred
     # (no caseProcedure, no draft decision); eight weeks end Thursday 12 May 2011; the
     # decision's send date is 13 May: a day late, the permit deemed granted on 13 May. The
     # case's Responsible_actor (560464) answers, not the clerk who sent it (560890).
-    doc = _audit(root, tmp_path, root / "fixtures/real_samples/bpic2015_1_sample.xes.gz", AS_OF[1])
+    doc = audit_json(
+        root / "fixtures/real_samples/bpic2015_1_sample.xes.gz", "bpic2015", "wabo", AS_OF[1]
+    )
     f = _finding(doc, "3301142", DEEMED)
     assert (f["facts"]["deadline"], f["facts"]["overdue_days"], f["facts"]["state"]) == (
         "2011-05-12",
@@ -101,7 +75,9 @@ def test_wabo_sample_findings_read_as_the_law_says(root: Path, tmp_path: Path) -
     # 26 weeks end Monday 6 August 2012; the extension was sent on 29 November, 115 days
     # after the term — it extends nothing and is a finding of its own, on its sender —
     # and the decision of 30 November is 116 days late.
-    doc = _audit(root, tmp_path, root / "fixtures/real_samples/bpic2015_3_sample.xes.gz", AS_OF[3])
+    doc = audit_json(
+        root / "fixtures/real_samples/bpic2015_3_sample.xes.gz", "bpic2015", "wabo", AS_OF[3]
+    )
     late = _finding(doc, "4530770", EXTENDED)
     assert (late["facts"]["deadline"], late["facts"]["overdue_days"], late["grade"]) == (
         "2012-08-06",
@@ -127,8 +103,10 @@ FULL = {
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("n", sorted(FULL))
-def test_wabo_full_audit(root: Path, real: Path, tmp_path: Path, n: int) -> None:
-    doc = _audit(root, tmp_path, real / f"bpic2015/BPIC15_{n}.xes.gz", AS_OF[n])
+def test_wabo_full_audit(
+    root: Path, real: Path, audit_json: Callable[..., dict[str, Any]], n: int
+) -> None:
+    doc = audit_json(real / f"bpic2015/BPIC15_{n}.xes.gz", "bpic2015", "wabo", AS_OF[n])
     counts, lapses, ongoing = FULL[n]
     summary = doc["run"]["summary"]
     assert (summary["cases"], summary["rows_in"], summary["rows_quarantined"]) == counts
