@@ -6,7 +6,8 @@ In the same run, each in its own child process (so peak RSS is each one's own):
 1. minimal: one `xml.etree.ElementTree.iterparse` pass that only extracts each event's
    name and timestamp (the issue's yardstick);
 2. wenze load: the full loader — fast scan, profile mapping, every check, case histories;
-3. with --policy: `wenze audit` end to end (load, evaluate, findings into SQLite).
+3. with --policy: `wenze audit` end to end (load, evaluate, findings into SQLite), with
+   one process and with one per core (`--jobs`).
 Prints seconds, events/s, peak RSS and the ratios to the minimal pass. The default log is
 the road-fines log in ../shared/data/real with fixtures/profiles/road_fines.toml.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -75,6 +77,40 @@ def _child(args: list[str]) -> tuple[list[str], float]:
     return proc.stdout.split(), max(peak, before) / 1024
 
 
+def _audit(ns: argparse.Namespace, jobs: int, events: int, minimal_s: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="wenze-bench-xes-") as tmp:
+        cmd = [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "audit",
+            ns.log,
+            "--policy",
+            ns.policy,
+            "--as-of",
+            ns.as_of,
+            "--db",
+            f"sqlite:///{tmp}/w.db",
+            "--json",
+            f"{tmp}/out.json",
+            "--quiet",
+            "--jobs",
+            str(jobs),
+        ]
+        if ns.profile:
+            cmd += ["--profile", ns.profile]
+        t = time.perf_counter()
+        _fields, rss_audit = _child(cmd)
+        audit_s = time.perf_counter() - t
+        summary = json.loads(Path(tmp, "out.json").read_text(encoding="utf-8"))["run"]["summary"]
+    label = f"wenze audit, {jobs} job{'s' if jobs > 1 else ''}"
+    print(
+        f"{label:<24} {audit_s:6.2f} s  {events / audit_s:10,.0f} events/s  "
+        f"peak RSS {rss_audit:,.0f} MiB  findings {summary['findings']:,}"
+    )
+    print(f"ratio audit / minimal    {audit_s / minimal_s:.2f}  (target <= 1.0)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -83,6 +119,12 @@ def main() -> int:
     ap.add_argument("--profile", default=str(DEFAULT_PROFILE), help="'' for none")
     ap.add_argument("--policy", help="also time `wenze audit` with this policy")
     ap.add_argument("--as-of", default="2013-06-18")
+    ap.add_argument(
+        "--jobs",
+        default="1,0",
+        help="`wenze audit --jobs` values to time, comma-separated (0 = one per core; "
+        "default: one process, then every core)",
+    )
     ns = ap.parse_args()
     if not Path(ns.log).is_file():
         print(f"{ns.log}: absent (the real logs live in ../shared/data/real)")
@@ -108,36 +150,9 @@ def main() -> int:
     )
     print(f"ratio load / minimal     {load_s / minimal_s:.2f}")
     if ns.policy:
-        with tempfile.TemporaryDirectory(prefix="wenze-bench-xes-") as tmp:
-            cmd = [
-                sys.executable,
-                "-m",
-                "engine.cli",
-                "audit",
-                ns.log,
-                "--policy",
-                ns.policy,
-                "--as-of",
-                ns.as_of,
-                "--db",
-                f"sqlite:///{tmp}/w.db",
-                "--json",
-                f"{tmp}/out.json",
-                "--quiet",
-            ]
-            if ns.profile:
-                cmd += ["--profile", ns.profile]
-            t = time.perf_counter()
-            _fields, rss_audit = _child(cmd)
-            audit_s = time.perf_counter() - t
-            summary = json.loads(Path(tmp, "out.json").read_text(encoding="utf-8"))["run"][
-                "summary"
-            ]
-        print(
-            f"wenze audit (end to end) {audit_s:6.2f} s  {events / audit_s:10,.0f} events/s  "
-            f"peak RSS {rss_audit:,.0f} MiB  findings {summary['findings']:,}"
-        )
-        print(f"ratio audit / minimal    {audit_s / minimal_s:.2f}  (target <= 1.0)")
+        jobs = [int(j) for j in ns.jobs.split(",")]
+        for j in dict.fromkeys(j or (os.cpu_count() or 1) for j in jobs):
+            _audit(ns, j, events, minimal_s)
     return 0
 
 

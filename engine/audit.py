@@ -9,6 +9,7 @@ durable stage runs in a worker process so a native crash cannot lose the audit.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,8 +25,9 @@ from engine.grading import Prior, regrade
 from engine.ir import Policy
 from engine.match import DurableStage, Match, match_python
 from engine.model import CaseHistory
+from engine.parallel import Screens, split_cases
 from engine.registers import Registers, annotate_votes
-from engine.versions import choose
+from engine.versions import choose, in_force, spans
 
 CHUNK = 4096
 _EMPTY = Registers()  # cases derived, matched and turned into findings together
@@ -40,6 +42,8 @@ class AuditOutcome:
     undetermined: list[tuple[str, str]] = field(default_factory=list)  # (case, clock)
     rule_stage: dict[str, Any] = field(default_factory=dict)
     engine_errors: list[str] = field(default_factory=list)
+    # Set only in a forked screen: each matched case with its matches, in case order.
+    screened: list[tuple[str, list[Match]]] | None = None
 
 
 def audit_policies(
@@ -53,6 +57,7 @@ def audit_policies(
     priors: Iterable[Prior] = (),
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
+    jobs: int = 1,
 ) -> AuditOutcome:
     """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
     从旧兼从轻); then the person pass finishes every grade over the whole run."""
@@ -63,10 +68,10 @@ def audit_policies(
     total = AuditOutcome(findings=[])
     for pid in sorted(groups):
         versions = sorted(groups[pid], key=lambda p: (p.effective, p.version))
-        by_version: dict[str, list[Finding]] = {}
-        for v in versions:
-            one = audit(
-                histories.values(),
+
+        def run(cases: Iterable[CaseHistory], v: Policy) -> AuditOutcome:
+            return audit(
+                cases,
                 v,
                 cal,
                 as_of,
@@ -74,25 +79,88 @@ def audit_policies(
                 registers=registers,
                 progress=progress,
                 in_process=in_process,
+                jobs=jobs,
             )
-            by_version[v.version] = one.findings
-            _merge(total, one, first=v is versions[0])
-        chosen = (
-            by_version[versions[0].version]
-            if len(versions) == 1
-            else choose(versions, by_version, histories, as_of)
-        )
-        total.findings.extend(chosen)
+
+        if len(versions) == 1:
+            one = run(list(histories.values()), versions[0])
+            _merge(total, one)
+            total.cases, total.events = max(total.cases, one.cases), max(total.events, one.events)
+            total.findings.extend(one.findings)
+        else:
+            total.findings.extend(_audit_versions(histories, versions, as_of, run, total))
+            total.cases = max(total.cases, len(histories))
+            total.events = max(total.events, sum(len(h.events) for h in histories.values()))
     months = {f.lapse: f.policy.pursuable_months for f in total.findings}
     regrade(total.findings, priors, registers.sanctions, as_of, months)
     total.findings.sort(key=Finding.sort_key)
     return total
 
 
-def _merge(total: AuditOutcome, one: AuditOutcome, first: bool) -> None:
-    if first:
-        total.cases = max(total.cases, one.cases)
-        total.events = max(total.events, one.events)
+def _audit_versions(
+    histories: dict[str, CaseHistory],
+    versions: list[Policy],
+    as_of: date,
+    run: Callable[[Iterable[CaseHistory], Policy], AuditOutcome],
+    total: AuditOutcome,
+) -> list[Finding]:
+    """Each case under the version that judges it, and under the version in force at
+    `as_of` only where 从旧兼从轻 needs a twin to compare with — not every case under
+    every version. With `versioned by A` the judging version is known before evaluation
+    (the day of the case's first A); a case without A, or a policy whose versions read
+    different activities, is evaluated under every version and left to `choose`."""
+    by_version: dict[str, list[Finding]] = {v.version: [] for v in versions}
+    now = in_force(versions, as_of)
+    judged = _judging_versions(histories, versions)
+    for v in versions:
+        cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
+        one = run(cases, v)
+        _merge(total, one)
+        by_version[v.version].extend(one.findings)
+    if now is not None:
+        # Twins: cases judged by an older version that found something there.
+        twins = sorted(
+            {
+                f.case_id
+                for v in versions
+                if v.version != now.version
+                for f in by_version[v.version]
+                if f.case_id in judged
+            }
+        )
+        if twins:
+            extra = run([histories[c] for c in twins], now)
+            total.engine_errors.extend(
+                e for e in extra.engine_errors if e not in total.engine_errors
+            )
+            by_version[now.version].extend(extra.findings)
+    return choose(versions, by_version, histories, as_of)
+
+
+def _judging_versions(
+    histories: dict[str, CaseHistory], versions: list[Policy]
+) -> dict[str, str]:
+    """case id → the version in force on the day of its `versioned by` activity, for the
+    cases where that is known before evaluation (engine.versions.basis_day's rule)."""
+    by = {v.version_by for v in versions}
+    if len(by) != 1 or not next(iter(by)):
+        return {}
+    activity = next(iter(by))
+    ranges = [(s.start, s.end, s.policy.version) for s in spans(versions)]
+    out: dict[str, str] = {}
+    for case_id, h in histories.items():
+        first = next((e for e in h.events if e.activity == activity), None)
+        if first is None:
+            continue
+        day = first.time.date()
+        for start, end, version in ranges:  # in_force's rule, spans computed once
+            if start <= day and (end is None or day <= end):
+                out[case_id] = version
+                break
+    return out
+
+
+def _merge(total: AuditOutcome, one: AuditOutcome) -> None:
     total.clock_states.update(one.clock_states)
     total.undetermined.extend(one.undetermined)
     total.engine_errors.extend(e for e in one.engine_errors if e not in total.engine_errors)
@@ -111,15 +179,62 @@ def audit(
     registers: Registers = _EMPTY,
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
+    jobs: int = 1,
 ) -> AuditOutcome:
     """One policy version; grades are base grades plus case-level modifiers until the
-    person pass (`engine.grading.regrade`, run by `audit_policies`) finishes them."""
+    person pass (`engine.grading.regrade`, run by `audit_policies`) finishes them.
+
+    `jobs` > 1 screens all but the first share of the cases in forked processes
+    (engine.parallel); the findings are the same whatever the number of jobs."""
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
-    out = AuditOutcome(findings=[])
+    cases = histories if isinstance(histories, list) else list(histories)
+    parts = split_cases(cases, jobs)
+    if len(parts) == 1:
+        out = _audit_part(cases, policy, cal, as_of, stage, registers, progress, in_process)
+    else:
+        screen = functools.partial(
+            _audit_part,
+            policy=policy,
+            cal=cal,
+            as_of=as_of,
+            stage=stage,
+            registers=registers,
+            progress=None,
+            in_process=in_process,
+            screen_only=True,
+        )
+        screens = Screens(parts[1:], screen)
+        out = _audit_part(parts[0], policy, cal, as_of, stage, registers, progress, in_process)
+        for part, screened in zip(parts[1:], screens.results(), strict=True):
+            _merge(out, screened)
+            out.cases += screened.cases
+            out.events += screened.events
+            by_id = {h.case_id: h for h in part}
+            for case_id, ms in screened.screened or ():
+                facts = derive_case(by_id[case_id], policy, cal, as_of)
+                out.findings.extend(build_findings(facts, ms, policy, registers))
+    out.findings.sort(key=Finding.sort_key)
+    return out
+
+
+def _audit_part(
+    cases: list[CaseHistory],
+    policy: Policy,
+    cal: WorkCalendar,
+    as_of: date,
+    stage: str,
+    registers: Registers,
+    progress: Callable[[int], None] | None,
+    in_process: bool,
+    screen_only: bool = False,
+) -> AuditOutcome:
+    """Derive and match `cases`; build their findings, or with `screen_only` just keep
+    each matched case's matches (a forked screen sends back those, not findings)."""
+    out = AuditOutcome(findings=[], screened=[] if screen_only else None)
     chunks = (
         [derive_case(h, policy, cal, as_of) for h in chunk]
-        for chunk in _chunks(iter(histories), CHUNK)
+        for chunk in _chunks(iter(cases), CHUNK)
     )
     if stage == "python":
         for facts in chunks:
@@ -133,7 +248,6 @@ def audit(
                 _pipelined(durable, chunks, policy, out, progress, registers)
             finally:
                 out.rule_stage = _stats_dict(durable.stats)
-    out.findings.sort(key=Finding.sort_key)
     return out
 
 
@@ -231,7 +345,11 @@ def _collect(
         by_case.setdefault(m.case_id, []).append(m)
     for f in facts:
         ms = by_case.get(f.history.case_id)
-        if ms:
+        if not ms:
+            continue
+        if out.screened is not None:
+            out.screened.append((f.history.case_id, ms))
+        else:
             out.findings.extend(build_findings(f, ms, policy, registers))
 
 
