@@ -20,11 +20,13 @@ import operator
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from engine.loaders.checks import Checks
 from engine.loaders.result import (
     CASE_PREFIX,
     DATE_ONLY,
+    NAIVE,
     Batch,
     Defect,
     ExportError,
@@ -121,6 +123,7 @@ def _read_one(
             f"(for another layout give --profile; draft one with: wenze profile infer {path})"
         )
     col = {name: i for i, name in enumerate(header)}
+    cols = _Columns(header, col)
     i_case, i_ev, i_time, i_act = col["case_id"], col["event_id"], col["time"], col["activity"]
     i_actor, i_asg, i_role, i_unit = col["actor"], col["assignee"], col["role"], col["unit"]
     case_cols = [
@@ -139,83 +142,80 @@ def _read_one(
     batch.files.append(path)
     file_key = (len(batch.files) - 1) << 32
     kinds = bytearray()  # NAIVE / AWARE / DATE_ONLY per accepted row, for the mix check
-    responsibility = bool(custody or actor_required)
     rows_in = 0
+    parse_time = parse.parse
+    fromiso = datetime.fromisoformat
+    fixed_suffix, fixed_since = parse.fixed_offset()
+    append_row, append_kind = rows.append, kinds.append
+    last_case, last_values = "", cast(tuple[str, ...], ())
     for row in reader:
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line: not a record
-        rows_in += 1
-        if progress is not None and rows_in % 100_000 == 0:
-            progress(rows_in)
-        line_no = reader.line_num
-        problem: tuple[str, str, str] | None = None
-        case_id = event_id = ""
-        when: datetime | None = None
-        kind = 0
-        if len(row) != width:
-            problem = ("bad_row", "*", f"{len(row)} fields where the header has {width}")
-        else:
+        # Fast path: a sound row passes every check below without building a message; any
+        # doubt sends it to _problem, which re-checks in the documented order.
+        if len(row) == width:
+            rows_in += 1
+            if progress is not None and rows_in % 100_000 == 0:
+                progress(rows_in)
             case_id = row[i_case].strip()
             event_id = row[i_ev].strip()
             activity = row[i_act].strip()
-            time_text = row[i_time]
-            if not case_id:
-                problem = ("missing_case_id", "case_id", "case id is empty")
-            elif not event_id:
-                problem = ("missing_event_id", "event_id", "event id is empty")
-            elif not activity:
-                problem = ("missing_activity", "activity", "activity is empty")
-            elif known_activities is not None and activity not in known_activities:
-                problem = (
-                    "unknown_activity",
-                    "activity",
-                    f"activity {activity!r} is not in the policy vocabulary",
-                )
-            elif not time_text.strip():
-                problem = ("missing_time", "time", "time is empty")
-            else:
-                try:
-                    when, kind = parse.parse(time_text)
-                except ValueError:
-                    problem = (
-                        "bad_time",
-                        "time",
-                        f"{time_text!r} is not an ISO 8601 date or date-time",
-                    )
-                else:
-                    if as_of_end is not None and when > as_of_end:
-                        problem = (
-                            "after_as_of",
-                            "time",
-                            f"{time_text} is after the audit's as-of date",
-                        )
-                    elif event_id in seen_ids:
-                        first = batch.where(seen_ids[event_id])
-                        problem = (
-                            "duplicate_event_id",
-                            "event_id",
-                            f"event id {event_id!r} already used at {first}",
-                        )
-        if problem is not None:
-            code, fld, message = problem
+            when = None
+            if (
+                case_id
+                and event_id
+                and activity
+                and (known_activities is None or activity in known_activities)
+                and event_id not in seen_ids
+            ):
+                text = row[i_time]
+                if len(text) == 19 and fixed_suffix and text[10] in "T ":
+                    # TimeParser.parse's first case, inlined: a naive local date-time in a
+                    # zone with a fixed offset (a million calls make the call count).
+                    try:
+                        when, kind = fromiso(text + fixed_suffix), NAIVE
+                    except ValueError:
+                        when = None
+                    if when is not None and when.year < fixed_since:
+                        when = None  # before the zone's offset was fixed: the full parser
+                if when is None:
+                    try:
+                        when, kind = parse_time(text)
+                    except ValueError:
+                        when = None
+                if when is not None and as_of_end is not None and when > as_of_end:
+                    when = None
+        elif not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line: not a record
+        else:
+            rows_in += 1
+            when = None
+        line_no = reader.line_num
+        if when is None:
+            code, fld, message = _problem(row, width, cols, checks, parse, seen_ids, batch)
             batch.quarantine(
-                Defect(code, path, line_no, fld, message, case_id, event_id),
+                Defect(
+                    code,
+                    path,
+                    line_no,
+                    fld,
+                    message,
+                    row[i_case].strip() if len(row) == width else "",
+                    row[i_ev].strip() if len(row) == width else "",
+                ),
                 dict(zip(header, row, strict=False)),
             )
             continue
-        assert when is not None
         seen_ids[event_id] = file_key | line_no
         if one_attr >= 0:
             attrs = {one_name: row[one_attr]} if row[one_attr] else _NO_ATTRS
         elif attr_cols:
-            attrs = {h: row[i] for i, h in attr_cols if row[i] != ""}
+            attrs = {h: row[i] for i, h in attr_cols if row[i] != ""} or _NO_ATTRS
         else:
             attrs = _NO_ATTRS
         seq += 1
         case_id = intern(case_id, case_id)
         actor, assignee = row[i_actor].strip(), row[i_asg].strip()
         role, unit = row[i_role].strip(), row[i_unit].strip()
-        rows.append(
+        append_row(
             Event(
                 case_id,
                 event_id,
@@ -225,26 +225,77 @@ def _read_one(
                 intern(assignee, assignee),
                 intern(role, role),
                 intern(unit, unit),
-                attrs or _NO_ATTRS,
+                attrs,
                 path,
                 line_no,
                 kind == DATE_ONLY,
                 seq,
             )
         )
-        kinds.append(kind)
-        if responsibility:
+        append_kind(kind)
+        if (not assignee and activity in custody) or (not actor and activity in actor_required):
             check_responsibility(
                 batch, checks, path, line_no, activity, actor, assignee, case_id, event_id
             )
         if case_cols:
             values = case_values(row)
-            known = batch.case_attrs.get(case_id)
-            if known is None or known[0] != values:
-                record_case_attrs(batch, case_names, values, path, line_no, case_id)
+            # A case's rows mostly come together with the same values: compare with the
+            # previous row's before looking the case up.
+            if case_id is not last_case or values != last_values:
+                known = batch.case_attrs.get(case_id)
+                if known is None or known[0] != values:
+                    record_case_attrs(batch, case_names, values, path, line_no, case_id)
+                last_case, last_values = case_id, values
     result.rows_in += rows_in
     result.sources.append(SourceInfo(path, "csv", "utf-8", rows_in))
     finish_source(batch, path, first_row, first_defect, first_q, kinds)
+
+
+class _Columns:
+    """Where the required columns are in this file's header (for _problem)."""
+
+    def __init__(self, header: list[str], col: dict[str, int]) -> None:
+        self.case, self.event, self.time = col["case_id"], col["event_id"], col["time"]
+        self.activity = col["activity"]
+
+
+def _problem(
+    row: list[str],
+    width: int,
+    cols: _Columns,
+    checks: Checks,
+    parse: TimeParser,
+    seen_ids: dict[str, int],
+    batch: Batch,
+) -> tuple[str, str, str]:
+    """Why a row cannot be used: the first failing check, in the documented order."""
+    if len(row) != width:
+        return ("bad_row", "*", f"{len(row)} fields where the header has {width}")
+    case_id, event_id = row[cols.case].strip(), row[cols.event].strip()
+    activity, time_text = row[cols.activity].strip(), row[cols.time]
+    known = checks.known_activities
+    if not case_id:
+        return ("missing_case_id", "case_id", "case id is empty")
+    if not event_id:
+        return ("missing_event_id", "event_id", "event id is empty")
+    if not activity:
+        return ("missing_activity", "activity", "activity is empty")
+    if known is not None and activity not in known:
+        return (
+            "unknown_activity",
+            "activity",
+            f"activity {activity!r} is not in the policy vocabulary",
+        )
+    if not time_text.strip():
+        return ("missing_time", "time", "time is empty")
+    try:
+        when, _kind = parse.parse(time_text)
+    except ValueError:
+        return ("bad_time", "time", f"{time_text!r} is not an ISO 8601 date or date-time")
+    if checks.as_of_end is not None and when > checks.as_of_end:
+        return ("after_as_of", "time", f"{time_text} is after the audit's as-of date")
+    first = batch.where(seen_ids[event_id])
+    return ("duplicate_event_id", "event_id", f"event id {event_id!r} already used at {first}")
 
 
 def check_responsibility(

@@ -277,7 +277,9 @@ def build_cases(batch: Batch) -> None:
     result = batch.result
     for case_id in sorted(by_case):
         events = by_case[case_id]
-        events.sort(key=_ORDER)
+        # The rows are in file order (seq) already, and the sort is stable: sorting by
+        # time alone gives (time, file order) without a key tuple per event.
+        events.sort(key=_TIME)
         entry = batch.case_attrs.get(case_id)
         attrs = {} if entry is None else {k: v for k, (v, _src) in sorted(entry[1].items())}
         result.cases[case_id] = CaseHistory(case_id, events, attrs)
@@ -285,4 +287,4 @@ def build_cases(batch: Batch) -> None:
 
 
 _CASE_ID = attrgetter("case_id")
-_ORDER = attrgetter("time", "seq")  # ties keep file order
+_TIME = attrgetter("time")

@@ -40,6 +40,12 @@ class TimeParser:
         dt, kind = self.parse(text)
         return dt, kind == DATE_ONLY
 
+    def fixed_offset(self) -> tuple[str, int]:
+        """The offset suffix naive local times may be read with, and the first year it
+        holds for ("" when the zone has daylight saving): for loaders that inline `parse`'s
+        first case."""
+        return self._suffix, self._since
+
     def parse(self, text: str) -> tuple[datetime, int]:
         if len(text) == 19 and self._suffix and text[10] in "T ":
             dt = datetime.fromisoformat(text + self._suffix)
