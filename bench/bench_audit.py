@@ -31,6 +31,12 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--engine", choices=("durable", "python"), default="durable")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="`wenze audit --jobs` (default 1: the issue's one-process figure; 0 = every core)",
+    )
     ap.add_argument("--keep", help="keep the generated CSV and database in this folder")
     ap.add_argument(
         "--on-time-weight",
@@ -84,6 +90,8 @@ def main() -> int:
         f"sqlite:///{db}",
         "--engine",
         ns.engine,
+        "--jobs",
+        str(ns.jobs),
         "--quiet",
     ]
     t0 = time.perf_counter()
@@ -99,7 +107,7 @@ def main() -> int:
     print(f"generate              {gen_s:.1f} s")
     print(f"baseline csv.reader   {base_s:.2f} s  ({rows / base_s:,.0f} rows/s)")
     print(
-        f"wenze audit ({ns.engine})  {audit_s:.2f} s  ({rows / audit_s:,.0f} events/s end to end)"
+        f"wenze audit ({ns.engine}, --jobs {ns.jobs})  {audit_s:.2f} s  ({rows / audit_s:,.0f} events/s end to end)"
     )
     print(f"ratio audit/baseline  {audit_s / base_s:.1f}x")
     print(f"peak RSS (largest child process) {peak_kib / 1024:,.0f} MiB")
