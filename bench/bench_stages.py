@@ -3,13 +3,17 @@
     python bench/bench_stages.py EXPORT [--as-of 2026-11-20]
 
 Prints seconds per stage and events/s, so a change to one stage can be judged on its own.
-The same process times every stage, so ratios between them are meaningful.
+The same process times every stage, so ratios between them are meaningful. After the
+findings: the person pass (regrade), the JSON form (as_json), its text (compact) and the
+SQLite store given those texts (the audit's store stage also serialises, unless the texts
+are handed to it).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import tempfile
 import time
 from datetime import date
 
@@ -17,8 +21,11 @@ from dsl.api import load_policies
 from engine.calendar import load_cn_calendar
 from engine.derive import derive_case
 from engine.findings import build_findings
+from engine.grading import regrade
+from engine.jsonfmt import compact
 from engine.loader_csv import load_exports
 from engine.match import DurableStage, match_python
+from engine.store import RunRecord, open_store, save_run
 
 
 def main() -> None:
@@ -32,18 +39,20 @@ def main() -> None:
     as_of = date.fromisoformat(ns.as_of)
     cal = load_cn_calendar()
 
+    def show(label: str, dt: float) -> None:
+        print(f"{label:<28} {dt:7.2f} s  {n_events / dt if n_events else 0:12,.0f} events/s")
+
     def timed(label: str, fn):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
         value = fn()
-        dt = time.perf_counter() - t
-        print(f"{label:<28} {dt:7.2f} s  {n_events / dt if n_events else 0:12,.0f} events/s")
+        show(label, time.perf_counter() - t)
         return value
 
-    n_events = 0
-    loaded = timed(
-        "load", lambda: load_exports([ns.export], known_activities=frozenset(pol.activities))
-    )
+    # Loading is what tells the number of events: its rate is shown once it is known.
+    t = time.perf_counter()
+    loaded = load_exports([ns.export], known_activities=frozenset(pol.activities))
     n_events = loaded.rows_used
+    show("load", time.perf_counter() - t)
     facts = timed(
         "derive", lambda: [derive_case(h, pol, cal, as_of) for h in loaded.cases.values()]
     )
@@ -65,7 +74,15 @@ def main() -> None:
             for x in build_findings(f, by_case[f.history.case_id], pol)
         ],
     )
-    timed("as_json", lambda: [f.as_json() for f in found])
+    timed("regrade", lambda: regrade(found, as_of=as_of))
+    docs = timed("as_json", lambda: [f.as_json() for f in found])
+    docs.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
+    texts = timed("compact (JSON text)", lambda: [compact(d) for d in docs])
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{tmp}/bench.db")
+        record = RunRecord(["bench"], "p", "i", ns.as_of, "bench", [ns.export], {})
+        timed("store (texts given)", lambda: save_run(store, record, docs, payloads=texts))
+        store.dispose()
     print(f"{n_events:,} events, {len(facts):,} cases, {len(found):,} findings")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from engine.clock_explain import CACHE_LIMIT, ref_text
 from engine.clocks import Step
 from engine.derive import Candidate, CaseFacts
 from engine.ir import Responsibility, SubjectKind, SubjectRule
@@ -21,7 +22,7 @@ from engine.registers import EXEMPT_VOTES, Registers, Roster
 UNATTRIBUTED = "责任主体不明确"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     person: str
     responsibility: str
@@ -48,21 +49,53 @@ def attribute(
 ) -> list[Subject]:
     direct: list[Subject] = []
     out: list[Subject] = []
-    # Direct responsibility first: leadership clauses are relative to the direct subject's unit.
-    ordered = sorted(rules, key=lambda r: r.responsibility is not Responsibility.DIRECT)
-    for rule in ordered:
-        found = _resolve(facts, rule, cand, conduct, custody, registers, trail, direct)
+    seen: set[tuple[str, str]] = set()
+    for clause in _clauses(rules):
+        found = _resolve(facts, clause, cand, conduct, custody, registers, trail, direct)
         for s in found:
-            if s.responsibility == Responsibility.DIRECT.value:
+            if s.responsibility == _DIRECT:
                 direct.append(s)
-            if all((s.person, s.responsibility) != (o.person, o.responsibility) for o in out):
+            if (s.person, s.responsibility) not in seen:
+                seen.add((s.person, s.responsibility))
                 out.append(s)
     return out or [_unattributed(facts.history, cand.event, trail)]
 
 
+_DIRECT = Responsibility.DIRECT.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    """A responsibility clause with what every finding would otherwise recompute from it:
+    the responsibility's wording (an enum property) and the policy line it cites."""
+
+    rule: SubjectRule
+    kind: SubjectKind
+    resp: str
+    ref: str
+
+
+# id(rules) -> (rules, their clauses, direct responsibility first: leadership clauses are
+# relative to the direct subject's unit). The tuple is held so that its id stays its own.
+_CLAUSES: dict[int, tuple[tuple[SubjectRule, ...], tuple[_Clause, ...]]] = {}
+
+
+def _clauses(rules: tuple[SubjectRule, ...]) -> tuple[_Clause, ...]:
+    hit = _CLAUSES.get(id(rules))
+    if hit is None:
+        if len(_CLAUSES) >= CACHE_LIMIT:
+            _CLAUSES.clear()
+        ordered = sorted(rules, key=lambda r: r.responsibility is not Responsibility.DIRECT)
+        clauses = tuple(
+            _Clause(r, r.kind, r.responsibility.value, ref_text(r.ref)) for r in ordered
+        )
+        hit = _CLAUSES[id(rules)] = (rules, clauses)
+    return hit[1]
+
+
 def _resolve(
     facts: CaseFacts,
-    rule: SubjectRule,
+    clause: _Clause,
     cand: Candidate,
     conduct: date,
     custody: frozenset[str] | None,
@@ -70,9 +103,7 @@ def _resolve(
     trail: list[Step],
     direct: list[Subject],
 ) -> list[Subject]:
-    resp = rule.responsibility.value
-    ref = str(rule.ref)
-    kind = rule.kind
+    rule, kind, resp, ref = clause.rule, clause.kind, clause.resp, clause.ref
     if kind is SubjectKind.ACTOR_OF_IT:
         ev = cand.event
         if ev is None or not ev.actor:
@@ -109,18 +140,18 @@ def _resolve(
         )
         return [Subject(ev.actor, resp, ev.unit)]
     if kind is SubjectKind.HOLDER_AT_DEADLINE:
-        return _holder(facts, rule, custody, trail)
+        return _holder(facts, clause, custody, trail)
     if kind in (SubjectKind.PRINCIPAL_OF_UNIT, SubjectKind.DEPUTY_OF_UNIT):
-        return _leader(facts, rule, conduct, registers, trail, direct)
+        return _leader(facts, clause, conduct, registers, trail, direct)
     if kind is SubjectKind.VOTERS_OF:
-        return _voters(facts, rule, registers, trail)
+        return _voters(facts, clause, registers, trail)
     return []
 
 
 def _holder(
-    facts: CaseFacts, rule: SubjectRule, custody: frozenset[str] | None, trail: list[Step]
+    facts: CaseFacts, clause: _Clause, custody: frozenset[str] | None, trail: list[Step]
 ) -> list[Subject]:
-    resp, ref = rule.responsibility.value, str(rule.ref)
+    rule, resp, ref = clause.rule, clause.resp, clause.ref
     clock = facts.clocks.get(rule.target)
     if clock is None or clock.deadline is None or clock.start_event is None:
         trail.append(
@@ -186,15 +217,14 @@ def holder_at(
 
 def _leader(
     facts: CaseFacts,
-    rule: SubjectRule,
+    clause: _Clause,
     conduct: date,
     registers: Registers,
     trail: list[Step],
     direct: list[Subject],
 ) -> list[Subject]:
-    resp, ref = rule.responsibility.value, str(rule.ref)
+    rule, resp, ref = clause.rule, clause.resp, clause.ref
     roster = registers.roster
-    unit = rule.target or _unit_of_direct(direct, roster, conduct)
     if not roster.posts:
         trail.append(
             Step(
@@ -204,6 +234,7 @@ def _leader(
             )
         )
         return []
+    unit = rule.target or _unit_of_direct(direct, roster, conduct)
     if not unit:
         trail.append(Step("leader", f"{resp}：无法确定直接责任人所在单位", ref))
         return []
@@ -254,9 +285,9 @@ def _unit_of_direct(direct: list[Subject], roster: Roster, day: date) -> str:
 
 
 def _voters(
-    facts: CaseFacts, rule: SubjectRule, registers: Registers, trail: list[Step]
+    facts: CaseFacts, clause: _Clause, registers: Registers, trail: list[Step]
 ) -> list[Subject]:
-    resp, ref = rule.responsibility.value, str(rule.ref)
+    rule, resp, ref = clause.rule, clause.resp, clause.ref
     events = facts.history.of(rule.target)
     if not events:
         trail.append(Step("vote", f"{resp}：本案没有{rule.target}记录", ref))

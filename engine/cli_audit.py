@@ -38,7 +38,7 @@ from engine.registers import (
     load_sanctions,
     load_votes,
 )
-from engine.report import ReportModel, summary_rows, write_json
+from engine.report import JsonDocument, summary_rows
 
 # --------------------------------------------------------------------- check
 
@@ -370,15 +370,23 @@ def _evaluate_and_store(
     )
     defects = [(d.code, d.file, d.line, d.field, d.message) for d in loaded.defects]
     ns.clock.lap("evaluate")
-    run_id = save_run(engine, record, findings, defects)
-    ns.clock.lap("store")
-    run = _run_dict(run_id, record)
-    model = ReportModel(run, findings, [_defect_dict(d) for d in defects])
+    defect_dicts = [_defect_dict(d) for d in defects]
     if ns.json_out:
-        Path(ns.json_out).parent.mkdir(parents=True, exist_ok=True)
-        with open(ns.json_out, "w", encoding="utf-8") as f:
-            write_json(model, f)
-        ns.clock.lap("json")
+        # The findings document is written as the store serialises each finding, so each
+        # is serialised once; into a temporary file, so a failed store leaves no half file.
+        target = Path(ns.json_out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        with open(partial, "w", encoding="utf-8") as f:
+            doc = JsonDocument(f, defect_dicts)
+            run_id = save_run(engine, record, findings, defects, on_payload=doc.finding)
+            doc.close(_run_dict(run_id, record))
+        os.replace(partial, target)
+        ns.clock.lap("store and json")
+    else:
+        run_id = save_run(engine, record, findings, defects)
+        ns.clock.lap("store")
+    run = _run_dict(run_id, record)
     if not ns.quiet:
         _print_summary(out, run, findings, ns)
     if loaded.rows_in != rows_used + loaded.rows_quarantined:  # the identity must hold

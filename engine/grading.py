@@ -17,8 +17,10 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Protocol
 
+from engine.clock_explain import ref_text
 from engine.clocks import Step
 from engine.daycount import add_months
 from engine.ir import Ladder, Modifier, ModifierKind
@@ -83,14 +85,15 @@ def regrade(
     pursuable_months: dict[str, int | None] | None = None,
 ) -> None:
     """Resolve person-level modifiers, apply every modifier in order, set the grade."""
-    ordered = sorted(findings, key=lambda f: (f.conduct, f.case_id, f.lapse, f.id))
-    current_ids = {f.id for f in findings}
+    ordered = sorted(findings, key=_run_order)
     history: dict[tuple[str, str], _Past] = {}  # (person, category) -> their earlier lapses
+    current_ids: set[str] | None = None  # built only when there are priors to check
     for p in priors:
+        if current_ids is None:
+            current_ids = {f.id for f in findings}
         if p.person and p.finding_id not in current_ids:
-            history.setdefault((p.person, p.category), _Past()).add(
-                p.conduct, f"prior:{p.finding_id}"
-            )
+            _past(history, (p.person, p.category)).add(p.conduct, f"prior:{p.finding_id}")
+    months_by_lapse = pursuable_months or {}
     for f in ordered:
         person = f.person
         state = f.grade_state
@@ -103,8 +106,20 @@ def regrade(
             resolved.append((mod, applies, why))
         _apply(f, state, resolved)
         if person:
-            history.setdefault((person, f.category), _Past()).add(f.conduct, f.id)
-        _time_bar(f, as_of, (pursuable_months or {}).get(f.lapse))
+            _past(history, (person, f.category)).add(f.conduct, f.id)
+        if as_of is not None:
+            _time_bar(f, as_of, months_by_lapse.get(f.lapse))
+
+
+# "Earlier" for the person pass: (conduct day, case, lapse, id), never the input order.
+_run_order = attrgetter("conduct", "case_id", "lapse", "id")
+
+
+def _past(history: dict[tuple[str, str], _Past], key: tuple[str, str]) -> _Past:
+    past = history.get(key)
+    if past is None:
+        past = history[key] = _Past()
+    return past
 
 
 class _Past:
@@ -142,9 +157,7 @@ def _person_condition(
         earlier = past.between(since, f.conduct) if past is not None else []
         if earlier:
             shown = "、".join(
-                e.removeprefix("prior:")
-                + ("（已确认的以往发现）" if e.startswith("prior:") else "")
-                for e in earlier[:3]
+                [f"{e[6:]}（已确认的以往发现）" if e.startswith("prior:") else e for e in earlier[:3]]
             )
             return (
                 True,
@@ -168,7 +181,7 @@ def _apply(f: Gradable, state: GradeState, resolved: list[tuple[Modifier, bool, 
     for mod, applies, why in resolved:
         if not applies:
             continue
-        ref = str(mod.ref)
+        ref = ref_text(mod.ref)
         src = f"（依据：{mod.source}）" if mod.source else ""
         if mod.kind is ModifierKind.EXEMPT:
             state.exempt = True

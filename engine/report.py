@@ -62,15 +62,42 @@ def write_json(model: ReportModel, out: TextIO, payloads: list[str] | None = Non
     diffable, and never holds the whole document as one string. Findings carry ids,
     officials and computed facts only — no applicant data — so nothing here needs masking;
     the human-readable reports mask any ID-card or phone number that reaches them."""
-    out.write("{\n")
-    for key, items in (("defects", model.defects), ("findings", model.findings)):
-        out.write(f'  "{key}": [')
-        for i, item in enumerate(items):
-            out.write(",\n    " if i else "\n    ")
-            out.write(payloads[i] if payloads is not None and key == "findings" else compact(item))
-        out.write("\n  ],\n" if items else "],\n")
-    run = json.dumps(model.run, ensure_ascii=False, indent=2, sort_keys=True)
-    out.write('  "run": ' + run.replace("\n", "\n  ") + "\n}\n")
+    doc = JsonDocument(out, model.defects)
+    for i, item in enumerate(model.findings):
+        doc.finding(payloads[i] if payloads is not None else compact(item))
+    doc.close(model.run)
+
+
+class JsonDocument:
+    """`write_json` in three steps — defects, then each finding's compact text, then the
+    run — so that a caller can write the findings as the store serialises them
+    (`engine.store.save_run(on_payload=doc.finding)`) and serialise each finding once.
+    The bytes are those of `write_json`, which is built on this."""
+
+    def __init__(self, out: TextIO, defects: list[dict[str, Any]]) -> None:
+        self.out = out
+        self.n = 0
+        out.write("{\n")
+        self._list("defects", [compact(d) for d in defects])
+        out.write('  "findings": [')
+
+    def _list(self, key: str, texts: list[str]) -> None:
+        self.out.write(f'  "{key}": [')
+        for i, text in enumerate(texts):
+            self.out.write(",\n    " if i else "\n    ")
+            self.out.write(text)
+        self.out.write("\n  ],\n" if texts else "],\n")
+
+    def finding(self, text: str) -> None:
+        """The next finding, as `engine.jsonfmt.compact` spells it."""
+        self.out.write(",\n    " if self.n else "\n    ")
+        self.out.write(text)
+        self.n += 1
+
+    def close(self, run: dict[str, Any]) -> None:
+        self.out.write("\n  ],\n" if self.n else "],\n")
+        text = json.dumps(run, ensure_ascii=False, indent=2, sort_keys=True)
+        self.out.write('  "run": ' + text.replace("\n", "\n  ") + "\n}\n")
 
 
 def summary_rows(findings: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
