@@ -88,6 +88,7 @@ def test_cli_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             ]
         )
         assert code == 0
+        assert not out.with_name(out.name + ".partial").exists()  # renamed once complete
         docs.append(json.loads(out.read_text(encoding="utf-8"))["findings"])
     assert docs[0] and docs[0] == docs[1]
 
