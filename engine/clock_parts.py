@@ -79,7 +79,8 @@ def pair_suspensions(
         opens_at = positions.get(susp.start_activity)
         if not opens_at:
             continue
-        ends = susp.end_activities
+        start_act, ends = susp.start_activity, susp.end_activities
+        start_when, end_when = susp.start_when, susp.end_when
         closes_at = [p for a in ends for p in positions.get(a, ())]
         idx = sorted({p for p in (*opens_at, *closes_at) if lo <= p < hi})
         open_ev: Event | None = None
@@ -91,25 +92,36 @@ def pair_suspensions(
             while k < n and events[idx[k]].time == t:
                 e = events[idx[k]]
                 k += 1
-                if e.activity == susp.start_activity and _ok(
-                    susp.start_when, e, history, earlier, counts
+                if e.activity == start_act and (
+                    start_when is None or _ok(start_when, e, history, earlier, counts)
                 ):
                     opening.append(e)
-                if e.activity in ends and _ok(susp.end_when, e, history, earlier, counts):
+                if e.activity in ends and (
+                    end_when is None or _ok(end_when, e, history, earlier, counts)
+                ):
                     closing.append(e)
             if open_ev is not None and closing:
                 closer = closing[0]
                 out.append((susp, open_ev, closer))
-                open_ev = next((e for e in opening if e is not closer), None)
+                open_ev = _other_than(opening, closer)
             elif open_ev is None and opening:
                 open_ev = opening[0]
-                closer2 = next((e for e in closing if e is not open_ev), None)
+                closer2 = _other_than(closing, open_ev)
                 if closer2 is not None:
                     out.append((susp, open_ev, closer2))
                     open_ev = None
         if open_ev is not None:
             out.append((susp, open_ev, None))
     return out
+
+
+def _other_than(events: Sequence[Event], e: Event) -> Event | None:
+    """The first of these events that is not e (a simultaneous opening and closing may
+    be one event of an activity that does both)."""
+    for x in events:
+        if x is not e:
+            return x
+    return None
 
 
 def extension_events(
@@ -140,23 +152,30 @@ def simultaneous(events: Sequence[Event]) -> list[list[Event]]:
 
 
 def judge_extension(
-    limit: Limit, e: Event, late: bool, deadline: date, used: Mapping[Extension, int]
+    limit: Limit, e: Event, late: bool, deadline: date, used: Mapping[int, int]
 ) -> tuple[Extension | None, str]:
     """§6.5: the rule that admits approval e, or None and why it extends nothing.
-    `late`: the approval came after the current deadline (day, or instant for hours)."""
+    `late`: the approval came after the current deadline (day, or instant for hours);
+    `used`: approvals accepted so far, by id of the rule (one of limit.extensions)."""
     if not limit.extensions:
         return None, "适用的期限不允许延长"
-    rule = next(
-        (x for x in limit.extensions if x.activity == e.activity and x.role == e.role), None
-    )
+    rule = _rule_for(limit.extensions, e)
     if rule is None:
         roles = "、".join(sorted({x.role for x in limit.extensions}))
         return None, f"批准人角色为「{e.role or '空'}」，须为「{roles}」"
     if rule.before_deadline and late:
         return None, f"批准日 {e.time.date().isoformat()} 晚于当时期限 {deadline.isoformat()}"
-    if used.get(rule, 0) >= rule.max_times:
+    if used.get(id(rule), 0) >= rule.max_times:
         return None, f"已达到可延长次数上限（{rule.max_times} 次）"
     return rule, f"批准人角色「{e.role}」符合，且在期限届满前批准"
+
+
+def _rule_for(rules: Sequence[Extension], e: Event) -> Extension | None:
+    """The first extension rule for approval e's activity and role."""
+    for x in rules:
+        if x.activity == e.activity and x.role == e.role:
+            return x
+    return None
 
 
 def extension_amount(rule: Extension, e: Event) -> tuple[int, str]:

@@ -20,10 +20,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 from engine.calendar import WorkCalendar
-from engine.clock_count import count_days, count_hours
+from engine.clock_count import count_days, count_hours, count_plain_days
 from engine.clock_parts import ExtensionOutcome, Step, SuspensionPair, pair_suspensions
 from engine.daycount import Interval
-from engine.expr_eval import ClockView, Scope, Test, compile_condition, holds
+from engine.expr_eval import (
+    ClockView,
+    EventTest,
+    Scope,
+    Test,
+    compile_condition,
+    compile_event_condition,
+    holds,
+)
 from engine.ir import (
     DEFAULT_OFFICE_HOURS,
     Clock,
@@ -37,16 +45,20 @@ from engine.model import CaseHistory, Event
 
 __all__ = [
     "ActivityCounts",
+    "ClockPlan",
     "ClockResult",
     "ExtensionOutcome",
     "Step",
     "evaluate_clock",
+    "plan_of",
     "positions_of",
 ]
 
 
 _P = ClockProperty
 _HOURS, _WORKHOURS = Unit.HOURS, Unit.WORKHOURS  # module constants: enum lookups cost
+_BREACHED, _OVERDUE_WORKDAYS, _STARTED = _P.BREACHED, _P.OVERDUE_WORKDAYS, _P.STARTED
+_RUNNING, _MET, _LATE, _OVERDUE = _P.RUNNING, _P.MET, _P.LATE, _P.OVERDUE
 
 
 class ClockResult:
@@ -103,19 +115,19 @@ class ClockResult:
 
     def prop(self, p: ClockProperty) -> int | bool:
         s = self.state
-        if p is _P.BREACHED:
+        if p is _BREACHED:
             return s == "late" or s == "overdue"
-        if p is _P.OVERDUE_WORKDAYS:
+        if p is _OVERDUE_WORKDAYS:
             return self.overdue_workdays
-        if p is _P.STARTED:
+        if p is _STARTED:
             return s != "inactive"
-        if p is _P.RUNNING:
+        if p is _RUNNING:
             return s == "running"
-        if p is _P.MET:
+        if p is _MET:
             return s == "met"
-        if p is _P.LATE:
+        if p is _LATE:
             return s == "late"
-        if p is _P.OVERDUE:
+        if p is _OVERDUE:
             return s == "overdue"
         return _OTHER_PROPS[p](self)
 
@@ -207,112 +219,188 @@ def evaluate_clock(
 ) -> ClockResult:
     """`positions`: activity -> indexes into history.events (built once per case);
     `scope`: the case-level scope (built once per case) for limit conditions."""
-    r = ClockResult(clock, as_of)
-    events = history.events
     if positions is None:
-        positions = positions_of(events)
+        positions = positions_of(history.events)
     if scope is None:
         scope = Scope(history, earlier, counts)
-    start_pos = _find_start(history, clock, scope, r, positions)
-    if start_pos < 0:
-        return r
-    limit: Limit | None = None
-    for lim, test in _limit_tests(clock):
-        if test is None or test(scope):
-            limit = lim
-            break
-    if limit is None:
-        r.state = "undetermined"
-        return r
-    r.limit = limit
-    stop_pos = _find_stop(events, clock.stops, positions, start_pos)
-    if stop_pos >= 0:
-        r.stop_event = events[stop_pos]
-    if clock.restarts:
-        start_pos = _apply_restarts(history, clock, earlier, counts, r, positions, start_pos)
-    pairs: Sequence[SuspensionPair] = ()
-    lo, hi = 0, 0  # the window is only worked out when something may lie in it
-    if not clock.window_activities.isdisjoint(positions):
-        lo, hi = _window(events, start_pos, stop_pos)
-        if clock.suspensions:
-            pairs = pair_suspensions(history, clock, earlier, counts, positions, lo, hi)
-    unit = limit.unit
-    if unit is _HOURS or unit is _WORKHOURS:
-        count_hours(r, cal, limit, history, positions, lo, hi, pairs, office_hours)
-    else:
-        count_days(r, cal, limit, history, positions, lo, hi, pairs)
-    return r
+    return plan_of(clock).evaluate(
+        history, earlier, counts, cal, as_of, positions, office_hours, scope
+    )
 
 
 class _Trigger:
     """A start trigger with its condition compiled once per clock."""
 
-    __slots__ = ("activity", "per_event", "test", "trigger")
+    __slots__ = ("activity", "event_test", "per_event", "test", "trigger")
 
     def __init__(self, trigger: StartTrigger) -> None:
         self.trigger = trigger
         self.activity = trigger.activity
         self.test: Test | None = None
         self.per_event = False
+        self.event_test: EventTest | None = None  # a condition on the event alone
         if trigger.when is not None:
             self.test, self.per_event = compile_condition(trigger.when)
+            self.event_test = compile_event_condition(trigger.when)
 
 
-_TRIGGERS: dict[int, tuple[Clock, tuple[_Trigger, ...]]] = {}
-_LIMITS: dict[int, tuple[Clock, tuple[tuple[Limit, Test | None], ...]]] = {}
+class ClockPlan:
+    """A clock with what evaluating it needs worked out once: its trigger and limit
+    conditions compiled, its only limit when it has one without a condition, and its
+    only stop activity when it has one. A million-case audit evaluates each clock a
+    million times; reading the IR afresh each time was a large share of the cost."""
+
+    __slots__ = ("clock", "limit", "limits", "name", "start", "stop", "triggers")
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.name = clock.name
+        self.triggers = tuple(_Trigger(t) for t in clock.starts)
+        # One trigger without a condition: the first event of its activity starts it.
+        only_start = self.triggers[0] if len(self.triggers) == 1 else None
+        self.start = only_start if only_start is not None and only_start.test is None else None
+        self.limits = tuple(
+            (lim, None if lim.when is None else compile_condition(lim.when)[0])
+            for lim in clock.limits
+        )
+        only = clock.limits[0] if len(clock.limits) == 1 else None
+        self.limit = only if only is not None and only.when is None else None
+        self.stop = clock.stops[0] if len(clock.stops) == 1 else None
+
+    def evaluate(
+        self,
+        history: CaseHistory,
+        earlier: Mapping[str, ClockView],
+        counts: Mapping[str, int],
+        cal: WorkCalendar,
+        as_of: date,
+        positions: Mapping[str, list[int]],
+        office_hours: Sequence[tuple[int, int]],
+        scope: Scope,
+    ) -> ClockResult:
+        """The clock on one case: `earlier`, `counts` and `scope` are the case's (see
+        evaluate_clock)."""
+        clock = self.clock
+        r = ClockResult(clock, as_of)
+        events = history.events
+        if self.start is not None:
+            where = positions.get(self.start.activity)
+            if not where:
+                return r
+            start_pos = where[0]
+            r.start_event = r.origin_event = events[start_pos]
+            r.trigger = self.start.trigger
+        else:
+            start_pos = _find_start(history, self.triggers, scope, r, positions)
+            if start_pos < 0:
+                return r
+        limit = self.limit if self.limit is not None else self._choose_limit(scope)
+        if limit is None:
+            r.state = "undetermined"
+            return r
+        r.limit = limit
+        if self.stop is not None:
+            where = positions.get(self.stop)
+            if where and where[0] > start_pos:  # the common case: its first event stops it
+                stop_pos = where[0]
+            else:
+                stop_pos = _first_stop(events, where, start_pos)
+        else:
+            stop_pos = _find_stop(events, clock.stops, positions, start_pos)
+        if stop_pos >= 0:
+            r.stop_event = events[stop_pos]
+        if clock.restarts:
+            start_pos = _apply_restarts(history, clock, earlier, counts, r, positions, start_pos)
+        pairs: Sequence[SuspensionPair] = ()
+        lo, hi = 0, 0  # the window is only worked out when something may lie in it
+        if not clock.window_activities.isdisjoint(positions):
+            lo, hi = _window(events, start_pos, stop_pos)
+            if clock.suspensions:
+                pairs = pair_suspensions(history, clock, earlier, counts, positions, lo, hi)
+        unit = limit.unit
+        if unit is _HOURS or unit is _WORKHOURS:
+            count_hours(r, cal, limit, history, positions, lo, hi, pairs, office_hours)
+        elif lo == hi and limit.promised is None:  # nothing in the window: no pause, no extension
+            count_plain_days(r, cal, limit)
+        else:
+            count_days(r, cal, limit, history, positions, lo, hi, pairs)
+        return r
+
+    def _choose_limit(self, scope: Scope) -> Limit | None:
+        """The first limit whose condition holds for the case (None: no limit applies)."""
+        for lim, test in self.limits:
+            if test is None or test(scope):
+                return lim
+        return None
 
 
-def _limit_tests(clock: Clock) -> tuple[tuple[Limit, Test | None], ...]:
-    """A clock's limits with their conditions compiled once (cached by identity, as the
-    triggers are): choosing the limit is done for every started clock of every case."""
-    hit = _LIMITS.get(id(clock))
-    if hit is not None and hit[0] is clock:
-        return hit[1]
-    if len(_LIMITS) > 10_000:
-        _LIMITS.clear()
-    tests = tuple(
-        (lim, None if lim.when is None else compile_condition(lim.when)[0]) for lim in clock.limits
-    )
-    _LIMITS[id(clock)] = (clock, tests)
-    return tests
+_PLANS: dict[int, ClockPlan] = {}
 
 
-def _triggers(clock: Clock) -> tuple[_Trigger, ...]:
-    """Compile a clock's triggers; cached by identity (the entry keeps the clock alive,
-    so its id is never reused while the entry exists)."""
-    if len(_TRIGGERS) > 10_000:
-        _TRIGGERS.clear()
-    hit = (clock, tuple(_Trigger(t) for t in clock.starts))
-    _TRIGGERS[id(clock)] = hit
-    return hit[1]
+def plan_of(clock: Clock) -> ClockPlan:
+    """The clock's plan, cached by identity; the plan keeps its clock alive, so the id
+    is never reused for another clock while the entry exists."""
+    plan = _PLANS.get(id(clock))
+    if plan is None or plan.clock is not clock:
+        if len(_PLANS) > 10_000:  # many policies loaded in one process (tests)
+            _PLANS.clear()
+        plan = _PLANS[id(clock)] = ClockPlan(clock)
+    return plan
 
 
 def _find_start(
     history: CaseHistory,
-    clock: Clock,
+    triggers: Sequence[_Trigger],
     scope: Scope,
     r: ClockResult,
     positions: Mapping[str, list[int]],
 ) -> int:
     """Triggers are alternatives in the order written; the first that fires starts the clock."""
     events = history.events
-    hit = _TRIGGERS.get(id(clock))
-    triggers = hit[1] if hit is not None and hit[0] is clock else _triggers(clock)
     for t in triggers:
         where = positions.get(t.activity)
         if not where:
             continue
         test = t.test
-        if test is not None and not t.per_event:
-            if not test(scope):
-                continue
-            test = None  # holds for every event of the activity
+        pos = where[0]
+        if test is not None:
+            if not t.per_event:
+                if not test(scope):
+                    continue
+            else:
+                pos = _first_passing(history, scope, where, t)
+                if pos < 0:
+                    continue
+        r.start_event = r.origin_event = events[pos]
+        r.trigger = t.trigger
+        return pos
+    return -1
+
+
+def _first_passing(history: CaseHistory, scope: Scope, where: Sequence[int], t: _Trigger) -> int:
+    """The first of these events for which the trigger's per-event condition holds, or -1."""
+    events = history.events
+    if t.event_test is not None:
+        event_test = t.event_test
         for pos in where:
-            e = events[pos]
-            if test is None or test(Scope(history, scope.clocks, scope.counts, e)):
-                r.start_event = r.origin_event = e
-                r.trigger = t.trigger
+            if event_test(events[pos]):
                 return pos
+        return -1
+    test = t.test
+    assert test is not None
+    for pos in where:
+        if test(Scope(history, scope.clocks, scope.counts, events[pos])):
+            return pos
+    return -1
+
+
+def _first_stop(events: Sequence[Event], where: Sequence[int] | None, start: int) -> int:
+    """The first of these events at or after the start's instant (not the start itself)."""
+    if where:
+        t0 = events[start].time
+        for p in where:
+            if p > start or (p < start and events[p].time == t0):
+                return p
     return -1
 
 

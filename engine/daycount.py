@@ -25,6 +25,8 @@ _DAY = timedelta(days=1)
 
 def merge_intervals(intervals: Sequence[Interval]) -> list[Interval]:
     """Sort and merge overlapping or touching intervals (§6.3: overlapping suspensions merge)."""
+    if len(intervals) == 1:  # the common case: one pause
+        return [intervals[0]]
     merged: list[Interval] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1] + _DAY:
@@ -61,31 +63,48 @@ def add_counted(
 ) -> date:
     """The n-th counted day of `unit` strictly after `start` (n ≥ 1); for weeks, the day
     7n counted days after; for months, the same day of the month n months on (or that
-    month's last day), pushed out by the suspended days up to it.
+    month's last day), pushed out by the suspended days up to it. `susp`: merged
+    intervals (sorted, disjoint), as merge_intervals gives them.
 
-    Least fixed point of D = (period end without suspensions) + (suspended days in
-    (start, D]); iterating from the suspension-free answer only moves forward and stops
-    at a counted day (a suspended D would leave an earlier fixed point, contradicting
-    leastness).
+    The answer D is the least fixed point of D = (period end without suspensions) +
+    (suspended days in (start, D]), and it is never a suspended day (were it one, the
+    last counted day before it would be an earlier fixed point). So a suspension that
+    begins on or before the period end found so far lies wholly before the answer: all
+    its days after the start are skipped, and the end moves out by as many. One pass
+    over the sorted suspensions, stopping at the first that begins after the end.
     """
     if n <= 0:
         return start
+    end = _shift(cal, unit, start, n, 0)
     skipped = 0
-    while True:
-        candidate = _shift(cal, unit, start, n, skipped)
-        now = suspended(cal, unit, susp, start, candidate)
-        if now == skipped:
-            return candidate
-        skipped = now
+    for lo, hi in susp:
+        if lo > end:
+            break
+        if hi > start:
+            skipped += _raw(cal, unit, max(start, lo - _DAY), hi)
+            end = _shift(cal, unit, start, n, skipped)
+    return end
 
 
 def add_months(d: date, n: int) -> date:
     """The same day of the month n months after d, or the last day of that month when it
     is shorter (a month after 31 January ends on the last day of February)."""
-    index = d.year * 12 + d.month - 1 + n
-    year, month = divmod(index, 12)
+    year, month = divmod(d.year * 12 + d.month - 1 + n, 12)
     month += 1
-    return date(year, month, min(d.day, _month_days(year, month)))
+    day = d.day
+    if day > 28:  # every month has the days up to the 28th
+        day = min(day, _month_days(year, month))
+    return date(year, month, day)
+
+
+def natural_end(unit: Unit, start: date, n: int) -> date:
+    """Where a natural-day, week or month period of n units from start ends when nothing
+    is suspended (add_counted with no suspensions, without its calendar)."""
+    if n <= 0:
+        return start
+    if unit is Unit.MONTHS:
+        return add_months(start, n)
+    return start + timedelta(days=n * 7 if unit is Unit.WEEKS else n)
 
 
 def _month_days(year: int, month: int) -> int:

@@ -19,19 +19,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
 from engine.calendar import WorkCalendar
 from engine.clock_calendar import ClockSetting, clock_setting
-from engine.clocks import ActivityCounts, ClockResult, evaluate_clock, positions_of
+from engine.clocks import ActivityCounts, ClockPlan, ClockResult, plan_of, positions_of
 from engine.expr_eval import ClockView, Scope
 from engine.ir import Clock, ForEachKind, Policy
 from engine.model import CaseHistory, Event
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Candidate:
-    """Something a lapse may be found on. `key` is unique within the case."""
+    """Something a lapse may be found on. `key` is unique within the case. Not frozen:
+    every case makes several, and a frozen dataclass pays for `object.__setattr__` on
+    every field; treat it as read-only."""
 
     key: str
     lapse: int  # index into policy.lapses
@@ -51,7 +53,7 @@ class CaseFacts:
     candidates: list[Candidate]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClockFacts:
     """The clocks of one case and what they were evaluated on."""
 
@@ -60,15 +62,16 @@ class ClockFacts:
     views: dict[str, ClockView]  # started clocks, as conditions read them
     positions: dict[str, list[int]]
     counts: ActivityCounts
+    scope: Scope  # the case-level scope of history, views and counts, as clocks read it
 
 
 def derive_clocks(
     history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: date
 ) -> ClockFacts:
     """Every clock of the policy on one case, in policy order."""
-    setting = clock_setting(policy, cal)
+    setting, plans = _plans(policy, cal)
     if setting.zone is not None:
-        history = _in_zone(history, setting)
+        history = _in_zone(history, setting.zone)
     positions = positions_of(history.events)
     counts = ActivityCounts(positions)
     clocks: dict[str, ClockResult] = {}
@@ -76,25 +79,41 @@ def derive_clocks(
     scope = Scope(history, views, counts)
     office = setting.office_hours
     work_cal = setting.cal
-    for clock in policy.clocks:
-        result = evaluate_clock(
-            history, clock, views, counts, work_cal, as_of, positions, office, scope
-        )
-        clocks[clock.name] = result
+    for plan in plans:
+        result = plan.evaluate(history, views, counts, work_cal, as_of, positions, office, scope)
+        name = plan.name
+        clocks[name] = result
         if result.state != "inactive":
-            views[clock.name] = result
+            views[name] = result
         if result.deemed_at is not None:
-            history = _with_deemed(history, clock, result)
+            history = _with_deemed(history, plan.clock, result)
             positions = positions_of(history.events)
             counts = ActivityCounts(positions)
             scope = Scope(history, views, counts)
-    return ClockFacts(history, clocks, views, positions, counts)
+    return ClockFacts(history, clocks, views, positions, counts, scope)
+
+
+_Plans = tuple[ClockSetting, tuple[ClockPlan, ...]]
+_LAST_PLANS: list[tuple[Policy, WorkCalendar, _Plans]] = []
+
+
+def _plans(policy: Policy, cal: WorkCalendar) -> _Plans:
+    """The policy's clock setting and clock plans, looked up once per case: the last
+    (policy, calendar) pair is kept, since an audit runs one policy over many cases. The
+    entry holds both objects, so it can never answer for another policy or calendar."""
+    if _LAST_PLANS:
+        last_policy, last_cal, found = _LAST_PLANS[0]
+        if last_policy is policy and last_cal is cal:
+            return found
+    found = (clock_setting(policy, cal), tuple(plan_of(c) for c in policy.clocks))
+    _LAST_PLANS[:] = [(policy, cal, found)]
+    return found
 
 
 def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: date) -> CaseFacts:
     cf = derive_clocks(history, policy, cal, as_of)
     history, views, counts, positions = cf.history, cf.views, cf.counts, cf.positions
-    case_scope = Scope(history, views, counts)
+    case_scope = cf.scope
     candidates: list[Candidate] = []
     for i, lapse in enumerate(policy.lapses):
         fe = lapse.for_each
@@ -118,15 +137,21 @@ def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: 
     return CaseFacts(history, cf.clocks, counts, case_scope, candidates)
 
 
-def _in_zone(history: CaseHistory, setting: ClockSetting) -> CaseHistory:
+def _in_zone(history: CaseHistory, tz: tzinfo) -> CaseHistory:
     """The history with every instant expressed in the policy's zone (§6.8: days are
-    counted in the case's zone). Same instants, so the order does not change."""
-    tz = setting.zone
-    events = [
+    counted in the case's zone). Same instants, so the order does not change. A loader
+    given the zone already read the instants in it: that history is returned as it is."""
+    events = history.events
+    for e in events:
+        if e.time.tzinfo is not tz:
+            break
+    else:
+        return history
+    moved = [
         e if e.time.tzinfo is tz else dataclasses.replace(e, time=e.time.astimezone(tz))
-        for e in history.events
+        for e in events
     ]
-    return CaseHistory(history.case_id, events, history.attrs)
+    return CaseHistory(history.case_id, moved, history.attrs)
 
 
 def _with_deemed(history: CaseHistory, clock: Clock, r: ClockResult) -> CaseHistory:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from engine.ir import (
     And,
@@ -92,6 +92,9 @@ def resolve(ref: Ref, scope: Scope) -> Value:
 def holds(expr: Expr | None, scope: Scope) -> bool:
     if expr is None:
         return True
+    hit = _CACHE.get(id(expr))  # compile_condition's lookup, inline: called per candidate
+    if hit is not None and hit[0] is expr:
+        return hit[1](scope)
     return compile_condition(expr)[0](scope)
 
 
@@ -108,7 +111,10 @@ def reads_event(expr: Expr | None) -> bool:
 # expression alive, so an id is never reused while its entry exists.
 
 Test = Callable[[Scope], bool]
+EventTest = Callable[[Event], bool]
+_S = TypeVar("_S")  # what a compiled condition reads: a Scope, or for event-only tests an Event
 _CACHE: dict[int, tuple[Expr, Test, bool]] = {}
+_EVENT_CACHE: dict[int, tuple[Expr, EventTest | None]] = {}
 
 
 def compile_condition(expr: Expr) -> tuple[Test, bool]:
@@ -117,9 +123,22 @@ def compile_condition(expr: Expr) -> tuple[Test, bool]:
     if hit is None or hit[0] is not expr:
         if len(_CACHE) > 10_000:  # transient expressions: start afresh, never grow
             _CACHE.clear()
-        hit = (expr, _compile(expr), _uses_event(expr))
+        hit = (expr, _compile(expr, _getter), _uses_event(expr))
         _CACHE[id(expr)] = hit
     return hit[1], hit[2]
+
+
+def compile_event_condition(expr: Expr) -> EventTest | None:
+    """The condition as a function of an event alone, or None when it reads anything but
+    the event's attributes. `start at 作出决定 when result == "准予"` is tested on every
+    case: this way no Scope is built for the event."""
+    hit = _EVENT_CACHE.get(id(expr))
+    if hit is None or hit[0] is not expr:
+        if len(_EVENT_CACHE) > 10_000:
+            _EVENT_CACHE.clear()
+        test = _compile(expr, _event_getter) if _reads_only_event_attrs(expr) else None
+        hit = _EVENT_CACHE[id(expr)] = (expr, test)
+    return hit[1]
 
 
 def _uses_event(expr: Expr) -> bool:
@@ -132,6 +151,18 @@ def _uses_event(expr: Expr) -> bool:
     if isinstance(expr, Not):
         return _uses_event(expr.operand)
     return any(_uses_event(e) for e in expr.operands)
+
+
+def _reads_only_event_attrs(expr: Expr) -> bool:
+    if isinstance(expr, Compare):
+        return isinstance(expr.left, EventAttrRef)
+    if isinstance(expr, Truth):
+        return isinstance(expr.ref, EventAttrRef)
+    if isinstance(expr, Exists):
+        return False
+    if isinstance(expr, Not):
+        return _reads_only_event_attrs(expr.operand)
+    return all(_reads_only_event_attrs(e) for e in expr.operands)
 
 
 def _getter(ref: Ref) -> Callable[[Scope], Value]:
@@ -159,24 +190,34 @@ def _getter(ref: Ref) -> Callable[[Scope], Value]:
     return lambda s: s.index
 
 
-def _compile(expr: Expr) -> Test:
+def _event_getter(ref: Ref) -> Callable[[Event], Value]:
+    """An event attribute read off the event itself (as _getter reads it off a scope)."""
+    if not isinstance(ref, EventAttrRef):
+        raise TypeError(f"not an event attribute: {ref!r}")
+    attr = ref.name
+    if ref.numeric:
+        return lambda e: as_number(e.attr(attr))
+    return lambda e: e.attr(attr)
+
+
+def _compile(expr: Expr, get_of: Callable[[Ref], Callable[[_S], Value]]) -> Callable[[_S], bool]:
     if isinstance(expr, Compare):
-        get, value, op = _getter(expr.left), expr.right.value, expr.op
+        get, value, op = get_of(expr.left), expr.right.value, expr.op
         if op is CompareOp.EQ:
             return lambda s: get(s) == value
         if op is CompareOp.NE:
             return lambda s: get(s) != value
         return lambda s: _compare(op, get(s), value)
     if isinstance(expr, Truth):
-        get = _getter(expr.ref)
+        get = get_of(expr.ref)
         return lambda s: get(s) is True
     if isinstance(expr, Exists):
-        act = expr.activity
-        return lambda s: s.counts.get(act, 0) > 0
+        count = get_of(CountRef(expr.activity))
+        return lambda s: count(s) != 0  # a count is never negative
     if isinstance(expr, Not):
-        inner = _compile(expr.operand)
+        inner = _compile(expr.operand, get_of)
         return lambda s: not inner(s)
-    parts = tuple(_compile(e) for e in expr.operands)
+    parts = tuple(_compile(e, get_of) for e in expr.operands)
     if isinstance(expr, And):
         return lambda s: all(p(s) for p in parts)
     if isinstance(expr, Or):
