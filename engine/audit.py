@@ -97,6 +97,38 @@ def audit_policies(
     return total
 
 
+def screen_policies(
+    histories: dict[str, CaseHistory],
+    policies: Sequence[Policy],
+    cal: WorkCalendar,
+    as_of: date,
+    *,
+    stage: str = "durable",
+    registers: Registers = _EMPTY,
+) -> tuple[set[str], AuditOutcome]:
+    """The cases that may have findings, and the tallies `audit_policies` would give —
+    without building findings (a share of a sharded audit, engine.shards). Each case is
+    evaluated as `audit_policies` evaluates it; a case matched under any version counts
+    (the final pass decides which findings stand), so the set is never too small."""
+    annotate_votes(histories, registers.votes)
+    groups: dict[str, list[Policy]] = {}
+    for p in policies:
+        groups.setdefault(p.id, []).append(p)
+    total = AuditOutcome(findings=[])
+    matched: set[str] = set()
+    for pid in sorted(groups):
+        versions = sorted(groups[pid], key=lambda p: (p.effective, p.version))
+        judged = _judging_versions(histories, versions) if len(versions) > 1 else {}
+        for v in versions:
+            cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
+            one = _audit_part(cases, v, cal, as_of, stage, registers, None, False, True)
+            _merge(total, one)
+            matched.update(case_id for case_id, _ms in one.screened or ())
+    total.cases = len(histories)
+    total.events = sum(len(h.events) for h in histories.values())
+    return matched, total
+
+
 def _audit_versions(
     histories: dict[str, CaseHistory],
     versions: list[Policy],
@@ -137,9 +169,7 @@ def _audit_versions(
     return choose(versions, by_version, histories, as_of)
 
 
-def _judging_versions(
-    histories: dict[str, CaseHistory], versions: list[Policy]
-) -> dict[str, str]:
+def _judging_versions(histories: dict[str, CaseHistory], versions: list[Policy]) -> dict[str, str]:
     """case id → the version in force on the day of its `versioned by` activity, for the
     cases where that is known before evaluation (engine.versions.basis_day's rule)."""
     by = {v.version_by for v in versions}
@@ -233,8 +263,7 @@ def _audit_part(
     each matched case's matches (a forked screen sends back those, not findings)."""
     out = AuditOutcome(findings=[], screened=[] if screen_only else None)
     chunks = (
-        [derive_case(h, policy, cal, as_of) for h in chunk]
-        for chunk in _chunks(iter(cases), CHUNK)
+        [derive_case(h, policy, cal, as_of) for h in chunk] for chunk in _chunks(iter(cases), CHUNK)
     )
     if stage == "python":
         for facts in chunks:
@@ -298,13 +327,15 @@ def _chunks(it: Iterator[CaseHistory], n: int) -> Iterator[list[CaseHistory]]:
 
 
 def _tally(out: AuditOutcome, facts: list[CaseFacts]) -> None:
-    for f in facts:
-        out.cases += 1
-        out.events += len(f.history.events)
-        for name, c in f.clocks.items():
-            out.clock_states[c.state] += 1
-            if c.state == "undetermined":
-                out.undetermined.append((f.history.case_id, name))
+    out.cases += len(facts)
+    out.events += sum(len(f.history.events) for f in facts)
+    states = [c.state for f in facts for c in f.clocks.values()]
+    out.clock_states.update(states)
+    if "undetermined" in states:
+        for f in facts:
+            for name, c in f.clocks.items():
+                if c.state == "undetermined":
+                    out.undetermined.append((f.history.case_id, name))
 
 
 def _python_all(facts: list[CaseFacts], policy: Policy) -> list[Match]:

@@ -12,13 +12,14 @@ import argparse
 import csv
 import gc
 import hashlib
+import io
 import os
 import resource
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from engine import __version__
@@ -39,6 +40,12 @@ from engine.registers import (
     load_votes,
 )
 from engine.report import JsonDocument, summary_rows
+
+if TYPE_CHECKING:
+    from engine.shards import Merged
+
+# Below this much input a sharded audit costs more in forking than it saves.
+SHARD_MIN_BYTES = 1 << 20
 
 # --------------------------------------------------------------------- check
 
@@ -181,8 +188,9 @@ def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
         type=_jobs,
         default=1,
         metavar="N",
-        help="processes that evaluate cases (default 1; 0 = one per CPU core). More jobs "
-        "give the same findings; each screens a share of at least 5,000 cases (POSIX fork)",
+        help="processes (default 1; 0 = one per CPU core). On inputs over 1 MiB each process "
+        "loads and evaluates a share of the cases; on smaller ones shares of at least 5,000 "
+        "cases are evaluated apart. The output is the same for any N (POSIX fork)",
     )
     p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
     p.add_argument("--quiet", action="store_true", help="no progress, no summary table")
@@ -234,9 +242,14 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
         return Exit.USAGE
     progress = None if ns.quiet else _Progress(err)
     ns.clock = _Stopwatch(err if ns.timings else None)
-    loaded = _load(ns, policies, as_of, err, progress)
+    merged = _load_sharded(ns, policies, as_of, err, progress) if ns.jobs > 1 else None
+    if merged is False:
+        return Exit.USAGE
+    loaded = merged.loaded if merged else _load(ns, policies, as_of, err, progress)
     if loaded is None:
         return Exit.USAGE
+    if merged:
+        _announce(ns, loaded, err)
     if loaded.defects:
         for d in loaded.defects[:20]:
             err.write(f"{d}\n")
@@ -251,11 +264,76 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
         if qpath:
             err.write(f"wenze audit: {loaded.rows_quarantined} row(s) quarantined to {qpath}\n")
     ns.clock.lap("load")
-    return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress)
+    return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress, merged or None)
+
+
+def _load_sharded(
+    ns: Any, policies: list[Policy], as_of: date, err: TextIO, progress: _Progress | None
+) -> Merged | Literal[False] | None:
+    """Load and screen the cases in `ns.jobs` shares at once (engine.shards). False: the
+    exports could not be read (reported); None: shard-spanning checks need one process,
+    or the inputs are too few to share."""
+    from engine.calendar import load_cn_calendar
+    from engine.parallel import Screens, can_fork
+    from engine.shards import Share, merge_shares, screen_share
+
+    if not can_fork() or _total_bytes(ns.exports) < SHARD_MIN_BYTES:
+        return None
+    n, cal = ns.jobs, load_cn_calendar()
+
+    def share(k: int) -> Share | None:
+        # Only the parent's share reports errors and progress: every share reads the
+        # same files, so the others would repeat them.
+        quiet = k != 0
+        loaded = _load(
+            ns,
+            policies,
+            as_of,
+            io.StringIO() if quiet else err,
+            None if quiet else progress,
+            shard=(k, n),
+            announce=False,
+        )
+        if loaded is None:
+            return None
+        return screen_share(loaded, policies, cal, as_of, ns.engine, ns.registers)
+
+    screens = Screens(list(range(1, n)), share)
+    mine = share(0)
+    others = screens.results()
+    if mine is None:
+        return False
+    shares = [mine, *others]
+    merged = merge_shares(shares) if all(s is not None for s in shares) else None
+    if merged is None and not ns.quiet:
+        err.write(
+            "wenze audit: an event id or a naive/aware time mix spans shares; "
+            "auditing in one process\n"
+        )
+    return merged
+
+
+def _total_bytes(paths: list[str]) -> int:
+    return sum(Path(p).stat().st_size for p in paths if Path(p).is_file())
+
+
+def _announce(ns: Any, loaded: LoadResult, err: TextIO) -> None:
+    if ns.quiet:
+        return
+    for src in loaded.sources:
+        if src.format != "csv" or src.encoding not in ("utf-8", ""):
+            how = f"{src.format}, {src.encoding}" if src.encoding else src.format
+            err.write(f"wenze audit: read {src.path} ({how}): {src.rows_in:,} rows\n")
 
 
 def _load(
-    ns: Any, policies: list[Policy], as_of: date, err: TextIO, progress: _Progress | None
+    ns: Any,
+    policies: list[Policy],
+    as_of: date,
+    err: TextIO,
+    progress: _Progress | None,
+    shard: tuple[int, int] | None = None,
+    announce: bool = True,
 ) -> LoadResult | None:
     """Read the exports as the profile says, checking rows against the policies."""
     from engine.loaders import Checks, load, responsibility_activities
@@ -277,6 +355,7 @@ def _load(
         as_of_end=as_of_end,
         custody=custody,
         actor_required=actors,
+        shard=shard,
     )
     try:
         loaded = load(
@@ -289,11 +368,8 @@ def _load(
     except (ExportError, ProfileError) as e:
         err.write(f"wenze audit: {e}\n")
         return None
-    if not ns.quiet:
-        for src in loaded.sources:
-            if src.format != "csv" or src.encoding not in ("utf-8", ""):
-                how = f"{src.format}, {src.encoding}" if src.encoding else src.format
-                err.write(f"wenze audit: read {src.path} ({how}): {src.rows_in:,} rows\n")
+    if announce:
+        _announce(ns, loaded, err)
     return loaded
 
 
@@ -305,6 +381,7 @@ def _evaluate_and_store(
     out: TextIO,
     err: TextIO,
     progress: _Progress | None,
+    merged: Merged | None = None,
 ) -> int:
     from engine.audit import audit_policies
     from engine.calendar import load_cn_calendar
@@ -325,12 +402,19 @@ def _evaluate_and_store(
         registers=ns.registers,
         priors=confirmed_priors(engine),
         progress=progress.cases if progress else None,
-        jobs=ns.jobs,
+        jobs=1 if merged is not None else ns.jobs,  # a sharded audit has screened already
     )
-    states = dict(outcome.clock_states)
-    undetermined = [list(x) for x in outcome.undetermined]
-    engine_errors = list(outcome.engine_errors)
-    n_cases, rows_used = len(loaded.cases), loaded.rows_used
+    if merged is not None:
+        # The shares evaluated every case (the final pass only the cases with findings).
+        states = dict(merged.clock_states)
+        undetermined = [list(x) for x in merged.undetermined]
+        engine_errors = sorted(set(merged.engine_errors) | set(outcome.engine_errors))
+        n_cases, rows_used = merged.cases, merged.rows_used
+    else:
+        states = dict(outcome.clock_states)
+        undetermined = [list(x) for x in sorted(outcome.undetermined)]
+        engine_errors = sorted(outcome.engine_errors)
+        n_cases, rows_used = len(loaded.cases), loaded.rows_used
     loaded.cases.clear()  # the histories are no longer needed: findings keep their evidence
     # The JSON form is all that is stored: convert from the end and drop each object (and
     # the events only it still holds) as we go, so both forms never coexist in memory.
@@ -339,7 +423,6 @@ def _evaluate_and_store(
         findings.append(outcome.findings.pop().as_json())
     findings.reverse()
     findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
-    gc.collect()  # once: whatever cycles the evaluation left go before the store needs memory
     summary = {
         "cases": n_cases,
         "rows_in": loaded.rows_in,

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from engine.loaders.checks import Checks
+from engine.loaders.checks import Checks, case_owner
 from engine.loaders.result import (
     CASE_PREFIX,
     DATE_ONLY,
@@ -143,6 +143,7 @@ def _read_one(
     file_key = (len(batch.files) - 1) << 32
     kinds = bytearray()  # NAIVE / AWARE / DATE_ONLY per accepted row, for the mix check
     rows_in = 0
+    owns = case_owner(checks.shard)
     parse_time = parse.parse
     fromiso = datetime.fromisoformat
     fixed_suffix, fixed_since = parse.fixed_offset()
@@ -152,10 +153,12 @@ def _read_one(
         # Fast path: a sound row passes every check below without building a message; any
         # doubt sends it to _problem, which re-checks in the documented order.
         if len(row) == width:
+            case_id = row[i_case].strip()
+            if owns is not None and not owns(case_id):
+                continue  # another share's case (a sharded audit)
             rows_in += 1
             if progress is not None and rows_in % 100_000 == 0:
                 progress(rows_in)
-            case_id = row[i_case].strip()
             event_id = row[i_ev].strip()
             activity = row[i_act].strip()
             when = None
@@ -186,6 +189,8 @@ def _read_one(
         elif not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line: not a record
         else:
+            if owns is not None and not owns(""):
+                continue  # not a record: share 0 reports it
             rows_in += 1
             when = None
         line_no = reader.line_num

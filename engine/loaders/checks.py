@@ -9,7 +9,7 @@ actor or assignee a responsibility clause reads (an empty one there is a `missin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,11 +25,29 @@ class Checks:
     as_of_end: datetime | None = None
     custody: frozenset[str] = frozenset()  # these events must name an assignee
     actor_required: frozenset[str] = frozenset()  # these events must name an actor
+    # (k, n): read only the cases of share k of n (a sharded audit, engine.shards).
+    shard: tuple[int, int] | None = None
 
     def is_known(self, activity: str) -> bool:
         if self.known_activities is None or activity in self.known_activities:
             return True
         return self.known_pattern is not None and self.known_pattern.fullmatch(activity) is not None
+
+
+def case_owner(shard: tuple[int, int] | None) -> Callable[[str], bool] | None:
+    """Whether this process's share reads a case; None when the load is not sharded.
+
+    Shares are by `hash(case_id)`: the processes of one sharded audit are forked from one
+    parent, so they share its string-hash seed and agree. A row without a case id belongs
+    to share 0, which reports it; so does a row that is not a record at all."""
+    if shard is None:
+        return None
+    k, n = shard
+
+    def owns(case_id: str) -> bool:
+        return hash(case_id) % n == k if case_id else k == 0
+
+    return owns
 
 
 def responsibility_activities(policies: Iterable[Policy]) -> tuple[frozenset[str], frozenset[str]]:

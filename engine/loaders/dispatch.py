@@ -95,6 +95,8 @@ def load(
             _load_records(path, fmt, sink, effective, enc)
         sink.close()
     batch.result.input_sha256 = digest.hexdigest()
+    if checks.shard is not None:
+        batch.result.event_ids = list(batch.seen_ids)
     build_cases(batch)
     return batch.result
 

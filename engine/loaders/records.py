@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.loaders.canonical import check_responsibility
-from engine.loaders.checks import Checks
+from engine.loaders.checks import Checks, case_owner
 from engine.loaders.result import (
     CASE_PREFIX,
     DATE_ONLY,
@@ -114,6 +114,7 @@ class RecordSink:
         )
         f_actor, f_assignee = src("actor"), src("assignee")
         counter, shared = self.counter, self.shared
+        owns = case_owner(checks.shard)
 
         def add_many(records: Iterable[Rec]) -> int:
             """The records in order; returns how many were accepted."""
@@ -132,6 +133,8 @@ class RecordSink:
                 attrs,
                 ctx,
             ) in records:
+                if owns is not None and not owns(case_id):
+                    continue  # another share's case (a sharded audit)
                 n += 1
                 if progress is not None and n % 100_000 == 0:
                     progress(n)
@@ -272,6 +275,9 @@ class RecordSink:
 
     def note(self, code: str, line: int, fld: str, message: str, case_id: str = "") -> None:
         """A defect that quarantines nothing (e.g. an empty XES trace)."""
+        owns = case_owner(self.checks.shard)
+        if owns is not None and not owns(case_id):
+            return  # another share reports it
         self.batch.result.defects.append(Defect(code, self.path, line, fld, message, case_id))
 
     def close(self) -> None:

@@ -107,6 +107,11 @@ class LoadResult:
     rows_in: int = 0
     input_sha256: str = ""
     sources: list[SourceInfo] = field(default_factory=list)
+    # Per source: accepted rows with naive and with aware times (a sharded audit checks
+    # that no source mixes them across shares).
+    kind_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The accepted event ids, kept only by a sharded load (ids must be unique across shares).
+    event_ids: list[str] = field(default_factory=list)
 
     @property
     def rows_used(self) -> int:
@@ -196,6 +201,7 @@ def finish_source(
     """Close one source: quarantine the fewer kind of a naive/aware mix, then put this
     source's defects in line order (the mix is only known at the end of the source)."""
     n_naive, n_aware = kinds.count(NAIVE), kinds.count(AWARE)
+    batch.result.kind_counts[path] = (n_naive, n_aware)
     if n_naive and n_aware:
         if n_aware != n_naive:
             odd = AWARE if n_aware < n_naive else NAIVE

@@ -23,9 +23,10 @@ import gzip
 import re
 import xml.parsers.expat as expat
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO, Protocol, cast
 
+from engine.loaders.checks import case_owner
 from engine.loaders.records import RecordSink
 from engine.loaders.result import ExportError
 from engine.loaders.sources import open_binary
@@ -53,11 +54,20 @@ class _Found(Exception):
     pass
 
 
-def read_xes(path: str, *, reference: bool = False) -> Generator[XesTrace, None, None]:
-    """The traces of an XES file in order (`reference`: expat only, for tests)."""
+Keep = Callable[[dict[str, str]], bool]
+
+
+def read_xes(
+    path: str, *, reference: bool = False, keep: Keep | None = None
+) -> Generator[XesTrace, None, None]:
+    """The traces of an XES file in order (`reference`: expat only, for tests).
+
+    `keep`: given the simple attributes written before a trace's first event, False means
+    the caller will not use the trace (another share's case); the fast path then skips its
+    events unread. A trace it cannot judge is read, so `keep` may err only towards True."""
     try:
         with _open(path) as f:
-            yield from _read(path, f, reference)
+            yield from _read(path, f, reference, keep)
     except (OSError, EOFError, zlib.error) as exc:
         raise ExportError(f"{path}: cannot read the XES file: {exc}") from exc
 
@@ -101,13 +111,14 @@ class _Prefixed:
         self.close()
 
 
-def _read(path: str, f: _Reader, reference: bool) -> Iterator[XesTrace]:
+def _read(path: str, f: _Reader, reference: bool, keep: Keep | None) -> Iterator[XesTrace]:
     buf, pos, line, simple = _probe(path, f)
     if reference or not simple or pos < 0:
         yield from _expat(path, f, buf, 1, 0, synthetic_root=False)
         return
     index = 0
     shared: dict[Pair, Pair] = {}
+    skipped = [0]  # traces the fast path skipped for `keep` (they still count in indexes)
     while True:
         end = buf.rfind(b"</trace>")
         if end < pos:  # no whole trace left in the buffer
@@ -123,17 +134,18 @@ def _read(path: str, f: _Reader, reference: bool) -> Iterator[XesTrace]:
         traces: list[XesTrace] = []
         try:
             text = buf[pos:end].decode("utf-8")
-            line = _scan(text, line, index, traces, shared)
+            line = _scan(text, line, index, traces, shared, keep, skipped)
         except UnicodeDecodeError:
             yield from _expat(path, f, buf[pos:], index + 1, line - 1, synthetic_root=True)
             return
         except _Stop as stop:
             yield from traces
             at = pos + len(text[: stop.offset].encode("utf-8"))
-            rest = index + len(traces) + 1
+            rest = index + len(traces) + skipped[0] + 1
             yield from _expat(path, f, buf[at:], rest, stop.line - 1, synthetic_root=True)
             return
-        index += len(traces)
+        index += len(traces) + skipped[0]
+        skipped[0] = 0
         yield from traces
         pos = end
 
@@ -196,7 +208,15 @@ def _expat(
 _SHARED_LIMIT = 2_000_000
 
 
-def _scan(text: str, line: int, index: int, out: list[XesTrace], shared: dict[Pair, Pair]) -> int:
+def _scan(
+    text: str,
+    line: int,
+    index: int,
+    out: list[XesTrace],
+    shared: dict[Pair, Pair],
+    keep: Keep | None = None,
+    skipped: list[int] | None = None,
+) -> int:
     """The traces of a decoded block of whole traces; returns the line at its end.
     Raises _Stop at the first trace (or other tag) that is not of the simple shape.
 
@@ -217,12 +237,22 @@ def _scan(text: str, line: int, index: int, out: list[XesTrace], shared: dict[Pa
         if not text.startswith("<trace>", ts):
             raise _Stop(ts, line)
         te = find("</trace>", ts)
-        body = text[ts + 7 : te]
-        if "<!" in body or "<?" in body:
+        if find("<!", ts, te) >= 0 or find("<?", ts, te) >= 0:
             raise _Stop(ts, line)
+        if keep is not None and skipped is not None:
+            # Judged on the attributes before the first event, without copying the trace.
+            first = find("<event>", ts, te)
+            if not keep(dict(findall(text, ts + 7, first if first >= 0 else te))):
+                skipped[0] += 1  # another share's trace: its reader checks its shape
+                line += count("\n", ts, te)
+                pos = te + 8
+                continue
+        body = text[ts + 7 : te]
         parts = body.split("<event>")
         head = findall(parts[0])
-        trace = XesTrace(index + len(out) + 1, line, dict(head), [])
+        trace = XesTrace(
+            index + len(out) + (skipped[0] if skipped else 0) + 1, line, dict(head), []
+        )
         n_pairs = len(head)
         ev_line = line + parts[0].count("\n")
         events = trace.events
@@ -266,7 +296,12 @@ def load_xes(path: str, sink: RecordSink, profile: Profile) -> None:
     only_case = list(trace_keys) == ["case_id"] and len(trace_keys["case_id"]) == 1
     case_key = trace_keys["case_id"][0] if only_case else ""
     tv: dict[str, str] = {}
-    for trace in read_xes(path):
+    owns = case_owner(sink.checks.shard)
+    keep_trace: Keep | None = None
+    if owns is not None and only_case:
+        # A trace whose case key is not among its leading attributes is read whole.
+        keep_trace = lambda t: (v := t.get(case_key)) is None or owns(v)  # noqa: E731
+    for trace in read_xes(path, keep=keep_trace):
         t = trace.attrs
         if only_case:
             case_id = t.get(case_key, "")
