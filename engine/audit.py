@@ -105,6 +105,7 @@ def screen_policies(
     *,
     stage: str = "durable",
     registers: Registers = _EMPTY,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[set[str], AuditOutcome]:
     """The cases that may have findings, and the tallies `audit_policies` would give —
     without building findings (a share of a sharded audit, engine.shards). Each case is
@@ -121,7 +122,7 @@ def screen_policies(
         judged = _judging_versions(histories, versions) if len(versions) > 1 else {}
         for v in versions:
             cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
-            one = _audit_part(cases, v, cal, as_of, stage, registers, None, False, True)
+            one = _audit_part(cases, v, cal, as_of, stage, registers, progress, False, True)
             _merge(total, one)
             matched.update(case_id for case_id, _ms in one.screened or ())
     total.cases = len(histories)

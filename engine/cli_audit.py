@@ -296,7 +296,8 @@ def _load_sharded(
         )
         if loaded is None:
             return None
-        return screen_share(loaded, policies, cal, as_of, ns.engine, ns.registers)
+        cases = None if quiet or progress is None else progress.cases
+        return screen_share(loaded, policies, cal, as_of, ns.engine, ns.registers, cases)
 
     screens = Screens(list(range(1, n)), share)
     mine = share(0)

@@ -18,7 +18,7 @@ returns None; the caller then audits in one process. Nothing is guessed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -56,11 +56,12 @@ def screen_share(
     as_of: date,
     stage: str,
     registers: Registers,
+    progress: Callable[[int], None] | None = None,
 ) -> Share:
     """Evaluate a share; keep the histories of the cases that gave findings."""
     n_cases, rows_used = len(loaded.cases), loaded.rows_used
     matched, outcome = screen_policies(
-        loaded.cases, policies, cal, as_of, stage=stage, registers=registers
+        loaded.cases, policies, cal, as_of, stage=stage, registers=registers, progress=progress
     )
     loaded.cases = {c: h for c, h in loaded.cases.items() if c in matched}
     return Share(loaded, n_cases, rows_used, outcome)
