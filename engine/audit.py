@@ -62,12 +62,8 @@ def audit_policies(
     """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
     从旧兼从轻); then the person pass finishes every grade over the whole run."""
     annotate_votes(histories, registers.votes)
-    groups: dict[str, list[Policy]] = {}
-    for p in policies:
-        groups.setdefault(p.id, []).append(p)
     total = AuditOutcome(findings=[])
-    for pid in sorted(groups):
-        versions = sorted(groups[pid], key=lambda p: (p.effective, p.version))
+    for versions in _versions_by_policy(policies):
 
         def run(cases: Iterable[CaseHistory], v: Policy) -> AuditOutcome:
             return audit(
@@ -112,22 +108,28 @@ def screen_policies(
     evaluated as `audit_policies` evaluates it; a case matched under any version counts
     (the final pass decides which findings stand), so the set is never too small."""
     annotate_votes(histories, registers.votes)
-    groups: dict[str, list[Policy]] = {}
-    for p in policies:
-        groups.setdefault(p.id, []).append(p)
     total = AuditOutcome(findings=[])
     matched: set[str] = set()
-    for pid in sorted(groups):
-        versions = sorted(groups[pid], key=lambda p: (p.effective, p.version))
+    for versions in _versions_by_policy(policies):
         judged = _judging_versions(histories, versions) if len(versions) > 1 else {}
         for v in versions:
             cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
+            if not cases:
+                continue
             one = _audit_part(cases, v, cal, as_of, stage, registers, progress, False, True)
             _merge(total, one)
             matched.update(case_id for case_id, _ms in one.screened or ())
     total.cases = len(histories)
     total.events = sum(len(h.events) for h in histories.values())
     return matched, total
+
+
+def _versions_by_policy(policies: Sequence[Policy]) -> list[list[Policy]]:
+    """The versions of each policy id, oldest first; policy ids in order."""
+    groups: dict[str, list[Policy]] = {}
+    for p in policies:
+        groups.setdefault(p.id, []).append(p)
+    return [sorted(groups[pid], key=lambda p: (p.effective, p.version)) for pid in sorted(groups)]
 
 
 def _audit_versions(
@@ -220,6 +222,8 @@ def audit(
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
     cases = histories if isinstance(histories, list) else list(histories)
+    if not cases:
+        return AuditOutcome(findings=[])  # no rule worker is started for nothing
     parts = split_cases(cases, jobs)
     if len(parts) == 1:
         out = _audit_part(cases, policy, cal, as_of, stage, registers, progress, in_process)
