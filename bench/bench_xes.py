@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -65,16 +64,26 @@ print(r.rows_in, time.perf_counter() - t, len(r.cases), r.rows_quarantined)
 """
 
 
+# Runs a command and reports the peak RSS of its process tree's largest member, so each
+# measured run's figure is its own (RUSAGE_CHILDREN here would be the largest so far).
+_WRAP = r"""
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+sys.stderr.write(f"\nwrap-peak-kib {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+raise SystemExit(code)
+"""
+
+
 def _child(args: list[str]) -> tuple[list[str], float]:
     """Run a child, return its printed fields and its peak RSS in MiB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAP, *args], cwd=ROOT, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(proc.returncode)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest so far: report it only when it grew.
-    return proc.stdout.split(), max(peak, before) / 1024
+    peak = int(proc.stderr.rsplit("wrap-peak-kib ", 1)[1].split()[0])
+    return proc.stdout.split(), peak / 1024
 
 
 def _audit(ns: argparse.Namespace, jobs: int, events: int, minimal_s: float) -> None:
