@@ -30,6 +30,9 @@ from engine.registers import Registers, annotate_votes
 from engine.versions import choose, in_force, spans
 
 CHUNK = 4096
+# Matches found by a screen, per (policy id, version) and case: a sharded audit's final
+# pass builds findings from these instead of matching the cases again.
+Screened = dict[tuple[str, str], dict[str, list[Match]]]
 _EMPTY = Registers()  # cases derived, matched and turned into findings together
 
 
@@ -58,9 +61,12 @@ def audit_policies(
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
     jobs: int = 1,
+    given: Screened | None = None,
 ) -> AuditOutcome:
     """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
-    从旧兼从轻); then the person pass finishes every grade over the whole run."""
+    从旧兼从轻); then the person pass finishes every grade over the whole run.
+
+    `given`: the matches `screen_policies` found on these cases; no rule stage runs."""
     annotate_votes(histories, registers.votes)
     total = AuditOutcome(findings=[])
     for versions in _versions_by_policy(policies):
@@ -76,6 +82,7 @@ def audit_policies(
                 progress=progress,
                 in_process=in_process,
                 jobs=jobs,
+                given=None if given is None else given.get((v.id, v.version), {}),
             )
 
         if len(versions) == 1:
@@ -102,26 +109,44 @@ def screen_policies(
     stage: str = "durable",
     registers: Registers = _EMPTY,
     progress: Callable[[int], None] | None = None,
-) -> tuple[set[str], AuditOutcome]:
-    """The cases that may have findings, and the tallies `audit_policies` would give —
-    without building findings (a share of a sharded audit, engine.shards). Each case is
-    evaluated as `audit_policies` evaluates it; a case matched under any version counts
-    (the final pass decides which findings stand), so the set is never too small."""
+    in_process: bool = False,
+) -> tuple[Screened, AuditOutcome]:
+    """The matches `audit_policies` would build findings from, and the tallies it would
+    give — without building findings (a share of a sharded audit, engine.shards). Each
+    case is evaluated as `audit_policies` evaluates it, twins for 从旧兼从轻 included (their
+    tallies, as there, not counted)."""
     annotate_votes(histories, registers.votes)
     total = AuditOutcome(findings=[])
-    matched: set[str] = set()
+    found: Screened = {}
+
+    def screen(cases: list[CaseHistory], v: Policy) -> AuditOutcome:
+        one = _audit_part(cases, v, cal, as_of, stage, registers, progress, in_process, True)
+        found.setdefault((v.id, v.version), {}).update(one.screened or ())
+        return one
+
     for versions in _versions_by_policy(policies):
         judged = _judging_versions(histories, versions) if len(versions) > 1 else {}
         for v in versions:
             cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
-            if not cases:
-                continue
-            one = _audit_part(cases, v, cal, as_of, stage, registers, progress, False, True)
-            _merge(total, one)
-            matched.update(case_id for case_id, _ms in one.screened or ())
+            if cases:
+                _merge(total, screen(cases, v))
+        now = in_force(versions, as_of) if len(versions) > 1 else None
+        if now is not None:
+            twins = sorted(
+                c
+                for v in versions
+                if v.version != now.version
+                for c in found.get((v.id, v.version), {})
+                if c in judged
+            )
+            if twins:
+                extra = screen([histories[c] for c in twins], now)
+                total.engine_errors.extend(
+                    e for e in extra.engine_errors if e not in total.engine_errors
+                )
     total.cases = len(histories)
     total.events = sum(len(h.events) for h in histories.values())
-    return matched, total
+    return found, total
 
 
 def _versions_by_policy(policies: Sequence[Policy]) -> list[list[Policy]]:
@@ -213,17 +238,28 @@ def audit(
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
     jobs: int = 1,
+    given: dict[str, list[Match]] | None = None,
 ) -> AuditOutcome:
     """One policy version; grades are base grades plus case-level modifiers until the
     person pass (`engine.grading.regrade`, run by `audit_policies`) finishes them.
 
     `jobs` > 1 screens all but the first share of the cases in forked processes
-    (engine.parallel); the findings are the same whatever the number of jobs."""
+    (engine.parallel); the findings are the same whatever the number of jobs.
+    `given`: each case's matches, already found by a screen of this version."""
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
     cases = histories if isinstance(histories, list) else list(histories)
     if not cases:
         return AuditOutcome(findings=[])  # no rule worker is started for nothing
+    if given is not None:
+        out = AuditOutcome(findings=[])
+        for chunk in _chunks(iter(cases), CHUNK):
+            derived = [derive_case(h, policy, cal, as_of) for h in chunk]
+            _tally(out, derived)
+            found = [m for f in derived for m in given.get(f.history.case_id, ())]
+            _collect(out, derived, found, policy, registers)
+        out.findings.sort(key=Finding.sort_key)
+        return out
     parts = split_cases(cases, jobs)
     if len(parts) == 1:
         out = _audit_part(cases, policy, cal, as_of, stage, registers, progress, in_process)

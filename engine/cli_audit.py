@@ -19,7 +19,7 @@ import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from engine import __version__
@@ -242,9 +242,7 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
         return Exit.USAGE
     progress = None if ns.quiet else _Progress(err)
     ns.clock = _Stopwatch(err if ns.timings else None)
-    merged = _load_sharded(ns, policies, as_of, err, progress) if ns.jobs > 1 else None
-    if merged is False:
-        return Exit.USAGE
+    merged = _load_sharded(ns, policies, as_of, err) if ns.jobs > 1 else None
     loaded = merged.loaded if merged else _load(ns, policies, as_of, err, progress)
     if loaded is None:
         return Exit.USAGE
@@ -267,45 +265,48 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
     return _evaluate_and_store(ns, policies, loaded, as_of, out, err, progress, merged or None)
 
 
-def _load_sharded(
-    ns: Any, policies: list[Policy], as_of: date, err: TextIO, progress: _Progress | None
-) -> Merged | Literal[False] | None:
-    """Load and screen the cases in `ns.jobs` shares at once (engine.shards). False: the
-    exports could not be read (reported); None: shard-spanning checks need one process,
-    or the inputs are too few to share."""
+def _load_sharded(ns: Any, policies: list[Policy], as_of: date, err: TextIO) -> Merged | None:
+    """Load and screen the cases in `ns.jobs` forked shares at once (engine.shards). None:
+    audit in one process — the inputs are too small to share, a check spans shares, or an
+    export cannot be read (the one-process load then reports it)."""
     from engine.calendar import load_cn_calendar
     from engine.parallel import Screens, can_fork
     from engine.shards import Share, merge_shares, screen_share
 
     if not can_fork() or _total_bytes(ns.exports) < SHARD_MIN_BYTES:
         return None
-    n, cal = ns.jobs, load_cn_calendar()
+    n, cal, parent = ns.jobs, load_cn_calendar(), os.getpid()
 
     def share(k: int) -> Share | None:
-        # Only the parent's share reports errors and progress: every share reads the
-        # same files, so the others would repeat them.
-        quiet = k != 0
-        loaded = _load(
-            ns,
-            policies,
-            as_of,
-            io.StringIO() if quiet else err,
-            None if quiet else progress,
-            shard=(k, n),
-            announce=False,
-        )
+        # A share reports nothing itself: every share reads the same files, so errors
+        # would repeat; on any error the parent loads in one process and reports it.
+        t0 = time.perf_counter()
+        loaded = _load(ns, policies, as_of, io.StringIO(), None, shard=(k, n), announce=False)
         if loaded is None:
             return None
-        cases = None if quiet or progress is None else progress.cases
-        return screen_share(loaded, policies, cal, as_of, ns.engine, ns.registers, cases)
+        t1 = time.perf_counter()
+        forked = os.getpid() != parent  # else the parent screens a share that failed
+        done = screen_share(loaded, policies, cal, as_of, ns.engine, ns.registers, None, forked)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        done.timings = (t1 - t0, time.perf_counter() - t1, peak)
+        return done
 
-    screens = Screens(list(range(1, n)), share)
-    mine = share(0)
-    others = screens.results()
-    if mine is None:
-        return False
-    shares = [mine, *others]
-    merged = merge_shares(shares) if all(s is not None for s in shares) else None
+    screens = Screens(list(range(n)), share)
+    if not ns.quiet:
+        err.write(f"wenze audit: loading and evaluating in {n} shares (--jobs)\n")
+    import engine.store  # noqa: F401 - imported while the shares work, off the critical path
+
+    shares = screens.results()
+    if any(s is None for s in shares):
+        return None
+    if ns.timings:
+        for k, sh in enumerate(shares):
+            load_s, eval_s, peak = sh.timings
+            err.write(
+                f"timing share {k + 1}/{n}: load {load_s:.2f} s, evaluate {eval_s:.2f} s "
+                f"(peak RSS {peak:,.0f} MiB)\n"
+            )
+    merged = merge_shares(shares)
     if merged is None and not ns.quiet:
         err.write(
             "wenze audit: an event id or a naive/aware time mix spans shares; "
@@ -404,6 +405,7 @@ def _evaluate_and_store(
         priors=confirmed_priors(engine),
         progress=progress.cases if progress else None,
         jobs=1 if merged is not None else ns.jobs,  # a sharded audit has screened already
+        given=merged.matches if merged is not None else None,
     )
     if merged is not None:
         # The shares evaluated every case (the final pass only the cases with findings).

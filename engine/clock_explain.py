@@ -219,9 +219,7 @@ def _state_step(r: ClockResult, end: date, as_of: date) -> Step:
             if r.deadline_at is not None
             else f"（{r.overdue_days} 日）"
         )
-        text = (
-            f"{r.stop_event.activity}于 {end.isoformat()}，超过期限 {r.overdue_workdays} 个工作日{hours}"
-        )
+        text = f"{r.stop_event.activity}于 {end.isoformat()}，超过期限 {r.overdue_workdays} 个工作日{hours}"
     elif state == "overdue":
         text = (
             f"截至 {as_of.isoformat()} 仍未{'、'.join(r.clock.stops)}，已超过期限 "

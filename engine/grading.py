@@ -157,7 +157,10 @@ def _person_condition(
         earlier = past.between(since, f.conduct) if past is not None else []
         if earlier:
             shown = "、".join(
-                [f"{e[6:]}（已确认的以往发现）" if e.startswith("prior:") else e for e in earlier[:3]]
+                [
+                    f"{e[6:]}（已确认的以往发现）" if e.startswith("prior:") else e
+                    for e in earlier[:3]
+                ]
             )
             return (
                 True,

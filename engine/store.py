@@ -286,8 +286,7 @@ def _finding_row(f: dict[str, Any], payload: str) -> FindingValues:
 _SQLITE_UPSERT = (
     f"INSERT INTO findings ({', '.join(_ROW_COLUMNS)}, review_status, review_flag) "
     f"VALUES ({', '.join('?' for _ in _ROW_COLUMNS)}, 'open', '') "
-    f"ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATE_COLUMNS)
+    f"ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _UPDATE_COLUMNS)
 )
 _SQLITE_LINK = "INSERT INTO run_findings (run_id, finding_id) VALUES (?, ?)"
 

@@ -86,11 +86,12 @@ def load(
             read_canonical(path, batch, checks, parse, progress)
             continue
         effective = for_format(profile, fmt)
+        sink_checks = replace(checks, shard=None) if fmt == "xes" else checks
         sink = RecordSink(
-            batch, checks, effective, path, fmt, progress=progress, shared=fmt == "xes"
+            batch, sink_checks, effective, path, fmt, progress=progress, shared=fmt == "xes"
         )
         if fmt == "xes":
-            load_xes(path, sink, effective)
+            load_xes(path, sink, effective, checks.shard)
         else:
             _load_records(path, fmt, sink, effective, enc)
         sink.close()

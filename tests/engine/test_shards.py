@@ -7,7 +7,9 @@ The size threshold is lowered so that the small in-repo exports really are shard
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +70,19 @@ CASES = [
         ],
     ),
     (
+        # An earlier as-of: XES rows quarantined (after_as_of) beside missing-actor defects.
+        "road-early",
+        ROAD,
+        [
+            "--policy",
+            "policies/road_fines",
+            "--as-of",
+            "2010-01-01",
+            "--profile",
+            "fixtures/profiles/road_fines.toml",
+        ],
+    ),
+    (
         "bpic",
         BPIC,
         [
@@ -103,6 +118,8 @@ def test_shards_give_the_bytes_of_one_process(
     three = _audit_json(tmp_path, export, 3, extra, name)
     assert len(merged) == 1 and merged[0] is not None  # three shares really were merged
     assert '"findings": []' not in one[1]  # the comparison is about something
+    if name == "road-early":
+        assert '"defects": []' not in one[1] and one[2].count("\n") > 100
     assert three == one
 
 
@@ -161,10 +178,32 @@ def test_a_sharded_load_keeps_every_row_exactly_once() -> None:
 
 def _share(ids: list[str], kinds: tuple[int, int] = (1, 0)) -> Share:
     loaded = LoadResult(cases={}, event_ids=ids, kind_counts={"x.csv": kinds})
-    return Share(loaded, 0, 0, AuditOutcome(findings=[]))
+    return Share(loaded, 0, 0, AuditOutcome(findings=[]), {})
 
 
 def test_checks_that_span_shares_refuse_to_merge() -> None:
     assert merge_shares([_share(["a", "b"]), _share(["c"])]) is not None
     assert merge_shares([_share(["a", "b"]), _share(["b"])]) is None  # duplicate id
     assert merge_shares([_share(["a"]), _share(["b"], (0, 1))]) is None  # naive + aware
+
+
+def test_a_share_that_crashes_is_screened_again_by_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forked share runs durable_rules in its own process; if it dies as a native crash
+    would, the parent screens that share itself, through the rule worker."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(cli_audit, "SHARD_MIN_BYTES", 0)
+    parent = os.getpid()
+    real_screen = shards.screen_share
+
+    def crashing(*args: Any, **kwargs: Any) -> Share:
+        if os.getpid() != parent:
+            os._exit(11)  # no exception, no result: what a segfault leaves
+        return real_screen(*args, **kwargs)
+
+    monkeypatch.setattr(shards, "screen_share", crashing)
+    extra = ["--policy", "policies/licensing", "--as-of", "2026-11-20"]
+    one = _audit_json(tmp_path, SAMPLE, 1, extra, "crash")
+    two = _audit_json(tmp_path, SAMPLE, 2, extra, "crash")
+    assert two == one
