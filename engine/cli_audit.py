@@ -27,7 +27,7 @@ from engine.cli import ArgParser, UsageError
 from engine.data_quality import data_quality_findings
 from engine.exit_codes import Exit
 from engine.ir import Policy
-from engine.loaders.result import ExportError, LoadResult
+from engine.loaders.result import ExportError, LoadResult, ShardingUnsupported
 from engine.loaders.timeparse import DEFAULT_ZONE
 from engine.registers import (
     RegisterError,
@@ -281,7 +281,10 @@ def _load_sharded(ns: Any, policies: list[Policy], as_of: date, err: TextIO) -> 
         # A share reports nothing itself: every share reads the same files, so errors
         # would repeat; on any error the parent loads in one process and reports it.
         t0 = time.perf_counter()
-        loaded = _load(ns, policies, as_of, io.StringIO(), None, shard=(k, n), announce=False)
+        try:
+            loaded = _load(ns, policies, as_of, io.StringIO(), None, shard=(k, n), announce=False)
+        except ShardingUnsupported:
+            return None
         if loaded is None:
             return None
         t1 = time.perf_counter()
@@ -298,6 +301,8 @@ def _load_sharded(ns: Any, policies: list[Policy], as_of: date, err: TextIO) -> 
 
     shares = screens.results()
     if any(s is None for s in shares):
+        if not ns.quiet:
+            err.write("wenze audit: the exports cannot be read in shares; reading them whole\n")
         return None
     if ns.timings:
         for k, sh in enumerate(shares):
@@ -309,7 +314,7 @@ def _load_sharded(ns: Any, policies: list[Policy], as_of: date, err: TextIO) -> 
     merged = merge_shares(shares)
     if merged is None and not ns.quiet:
         err.write(
-            "wenze audit: an event id or a naive/aware time mix spans shares; "
+            "wenze audit: an event id, a case or a naive/aware time mix spans shares; "
             "auditing in one process\n"
         )
     return merged

@@ -9,10 +9,14 @@ produced findings — usually few. The parent then builds the findings of those 
 final pass, so grades that depend on the whole run (repeat offences, 从旧兼从轻) and the
 order of everything are those of a one-process audit.
 
-Checks that span cases in different shares cannot be made by one share: a duplicate event
-id, and a source that mixes naive and aware times (the minority kind is quarantined, so
-the shares would have to agree which is the minority). `merge_shares` detects both and
-returns None; the caller then audits in one process. Nothing is guessed.
+Shares are by case-id hash for tabular exports. An XES file is shared by blocks of whole
+traces (each share parses every n-th block and only counts the others' lines and
+traces), so a case whose traces fall in two shares' blocks is possible. Checks that span
+shares cannot be made by one share: a duplicate event id, a case split between shares, and
+a source that mixes naive and aware times (the minority kind is quarantined, so the shares
+would have to agree which is the minority). `merge_shares` detects all three and returns
+None; the caller then audits in one process, as it does when an XES file needs the expat
+reader (engine.loaders.result.ShardingUnsupported). Nothing is guessed.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Share:
     rows_used: int
     outcome: AuditOutcome  # tallies over every case of the share; no findings
     matches: Screened  # what the final pass builds the findings from
+    case_ids: list[str]  # all cases of the share (an XES case may span blocks of shares)
     # For `--timings` only (never in findings): seconds to load, to evaluate; peak MiB.
     timings: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -80,18 +85,21 @@ def screen_share(
         in_process=in_process,
     )
     matched = {c for by_case in matches.values() for c in by_case}
+    case_ids = list(loaded.cases)
     loaded.cases = {c: h for c, h in loaded.cases.items() if c in matched}
-    return Share(loaded, n_cases, rows_used, outcome, matches)
+    return Share(loaded, n_cases, rows_used, outcome, matches, case_ids)
 
 
 def merge_shares(shares: Sequence[Share]) -> Merged | None:
     """One load result and one set of tallies from every share (the parent's first); None
     when a check spans shares (see the module's doc)."""
-    seen: set[str] = set()
-    for sh in shares:
-        if not seen.isdisjoint(sh.loaded.event_ids):
-            return None  # a duplicate event id across shares
-        seen.update(sh.loaded.event_ids)
+    for field in ("event_ids", "case_ids"):
+        seen: set[str] = set()
+        for sh in shares:
+            ids = sh.loaded.event_ids if field == "event_ids" else sh.case_ids
+            if not seen.isdisjoint(ids):
+                return None  # an event id used twice, or a case split between shares
+            seen.update(ids)
     kinds: dict[str, tuple[int, int]] = {}
     for sh in shares:
         for path, (naive, aware) in sh.loaded.kind_counts.items():

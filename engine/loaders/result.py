@@ -99,6 +99,11 @@ class SourceInfo:
     rows_in: int = 0
 
 
+class ShardingUnsupported(Exception):
+    """A share of a sharded audit cannot read its part of this file on its own; the audit
+    reads it in one process instead (engine.shards)."""
+
+
 @dataclass
 class LoadResult:
     cases: dict[str, CaseHistory]

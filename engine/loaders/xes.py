@@ -23,12 +23,11 @@ import gzip
 import re
 import xml.parsers.expat as expat
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, BinaryIO, Protocol, cast
 
-from engine.loaders.checks import case_owner
 from engine.loaders.records import RecordSink
-from engine.loaders.result import ExportError
+from engine.loaders.result import ExportError, ShardingUnsupported
 from engine.loaders.sources import open_binary
 from engine.loaders.xes_expat import ExpatTraces, XesTrace
 from engine.profile import XES_DEFAULT, Profile
@@ -54,20 +53,18 @@ class _Found(Exception):
     pass
 
 
-Keep = Callable[[dict[str, str]], bool]
-
-
 def read_xes(
-    path: str, *, reference: bool = False, keep: Keep | None = None
+    path: str, *, reference: bool = False, blocks: tuple[int, int] | None = None
 ) -> Generator[XesTrace, None, None]:
     """The traces of an XES file in order (`reference`: expat only, for tests).
 
-    `keep`: given the simple attributes written before a trace's first event, False means
-    the caller will not use the trace (another share's case); the fast path then skips its
-    events unread. A trace it cannot judge is read, so `keep` may err only towards True."""
+    `blocks` (k, n): only the traces of every n-th block of whole traces, from the k-th
+    (a share of a sharded audit); the other blocks are skipped unparsed, their lines and
+    traces only counted. Raises ShardingUnsupported where the file needs the expat reader,
+    which cannot skip: the caller then reads the file whole."""
     try:
         with _open(path) as f:
-            yield from _read(path, f, reference, keep)
+            yield from _read(path, f, reference, blocks)
     except (OSError, EOFError, zlib.error) as exc:
         raise ExportError(f"{path}: cannot read the XES file: {exc}") from exc
 
@@ -111,14 +108,17 @@ class _Prefixed:
         self.close()
 
 
-def _read(path: str, f: _Reader, reference: bool, keep: Keep | None) -> Iterator[XesTrace]:
+def _read(
+    path: str, f: _Reader, reference: bool, blocks: tuple[int, int] | None
+) -> Iterator[XesTrace]:
     buf, pos, line, simple = _probe(path, f)
     if reference or not simple or pos < 0:
+        _unsharded(blocks)
         yield from _expat(path, f, buf, 1, 0, synthetic_root=False)
         return
     index = 0
     shared: dict[Pair, Pair] = {}
-    skipped = [0]  # traces the fast path skipped for `keep` (they still count in indexes)
+    block = -1
     while True:
         end = buf.rfind(b"</trace>")
         if end < pos:  # no whole trace left in the buffer
@@ -128,26 +128,41 @@ def _read(path: str, f: _Reader, reference: bool, keep: Keep | None) -> Iterator
                 continue
             tail = buf[pos:]
             if tail.strip() != b"</log>":  # log-level content after the traces, or truncated
+                _unsharded(blocks)
                 yield from _expat(path, f, tail, index + 1, line - 1, synthetic_root=True)
             return
         end += len(b"</trace>")
+        block += 1
+        if blocks is not None and block % blocks[1] != blocks[0]:
+            # Another share's block: every reader splits the stream alike, so counting its
+            # lines and traces keeps locations right (its reader checks its shape).
+            line += buf.count(b"\n", pos, end)
+            index += buf.count(b"<trace>", pos, end)
+            pos = end
+            continue
         traces: list[XesTrace] = []
         try:
             text = buf[pos:end].decode("utf-8")
-            line = _scan(text, line, index, traces, shared, keep, skipped)
+            line = _scan(text, line, index, traces, shared)
         except UnicodeDecodeError:
+            _unsharded(blocks)
             yield from _expat(path, f, buf[pos:], index + 1, line - 1, synthetic_root=True)
             return
         except _Stop as stop:
+            _unsharded(blocks)
             yield from traces
             at = pos + len(text[: stop.offset].encode("utf-8"))
-            rest = index + len(traces) + skipped[0] + 1
+            rest = index + len(traces) + 1
             yield from _expat(path, f, buf[at:], rest, stop.line - 1, synthetic_root=True)
             return
-        index += len(traces) + skipped[0]
-        skipped[0] = 0
+        index += len(traces)
         yield from traces
         pos = end
+
+
+def _unsharded(blocks: tuple[int, int] | None) -> None:
+    if blocks is not None:
+        raise ShardingUnsupported("this XES file needs the expat reader, which reads it whole")
 
 
 def _probe(path: str, f: _Reader) -> tuple[bytes, int, int, bool]:
@@ -208,15 +223,7 @@ def _expat(
 _SHARED_LIMIT = 2_000_000
 
 
-def _scan(
-    text: str,
-    line: int,
-    index: int,
-    out: list[XesTrace],
-    shared: dict[Pair, Pair],
-    keep: Keep | None = None,
-    skipped: list[int] | None = None,
-) -> int:
+def _scan(text: str, line: int, index: int, out: list[XesTrace], shared: dict[Pair, Pair]) -> int:
     """The traces of a decoded block of whole traces; returns the line at its end.
     Raises _Stop at the first trace (or other tag) that is not of the simple shape.
 
@@ -242,20 +249,10 @@ def _scan(
         te = find("</trace>", ts)
         if special and (find("<!", ts, te) >= 0 or find("<?", ts, te) >= 0):
             raise _Stop(ts, line)
-        if keep is not None and skipped is not None:
-            # Judged on the attributes before the first event, without copying the trace.
-            first = find("<event>", ts, te)
-            if not keep(dict(findall(text, ts + 7, first if first >= 0 else te))):
-                skipped[0] += 1  # another share's trace: its reader checks its shape
-                line += count("\n", ts, te)
-                pos = te + 8
-                continue
         body = text[ts + 7 : te]
         parts = body.split("<event>")
         head = findall(parts[0])
-        trace = XesTrace(
-            index + len(out) + (skipped[0] if skipped else 0) + 1, line, dict(head), []
-        )
+        trace = XesTrace(index + len(out) + 1, line, dict(head), [])
         n_pairs = len(head)
         ev_line = line + parts[0].count("\n")
         events = trace.events
@@ -290,8 +287,9 @@ def load_xes(
     path: str, sink: RecordSink, profile: Profile, shard: tuple[int, int] | None = None
 ) -> None:
     """Map each event of the file onto the canonical fields and hand it to the sink.
-    `shard`: take only that share's traces (the sink is then given no shard: a case is a
-    trace, so the share is decided here once per trace rather than once per event)."""
+    `shard` (k, n): only the traces of that share's blocks (`read_xes`); the shares' cases
+    are then checked to be disjoint by the sharded audit (engine.shards), since a case may
+    span traces."""
     plan = _Plan(profile)
     sink.describe = plan.describe
     rename, keep, id_key, id_optional = plan.rename, plan.keep, plan.id_key, plan.id_optional
@@ -303,20 +301,13 @@ def load_xes(
     only_case = list(trace_keys) == ["case_id"] and len(trace_keys["case_id"]) == 1
     case_key = trace_keys["case_id"][0] if only_case else ""
     tv: dict[str, str] = {}
-    owns = case_owner(shard)
-    keep_trace: Keep | None = None
-    if owns is not None and only_case:
-        # A trace whose case key is not among its leading attributes is read whole.
-        keep_trace = lambda t: (v := t.get(case_key)) is None or owns(v)  # noqa: E731
-    for trace in read_xes(path, keep=keep_trace):
+    for trace in read_xes(path, blocks=shard):
         t = trace.attrs
         if only_case:
             case_id = t.get(case_key, "")
         else:
             tv = {c: _join(t, names) for c, names in trace_keys.items()}
             case_id = tv.get("case_id", "")
-        if owns is not None and not owns(case_id):
-            continue  # another share's case (read by expat, or not judged by its head)
         case_names, case_values, case_fields = plan.case_attrs(t) if t else _NO_CASE
         if not trace.events:
             sink.note(

@@ -16,7 +16,7 @@ import pytest
 from engine import cli_audit, parallel, shards
 from engine.audit import AuditOutcome
 from engine.cli import main
-from engine.loaders import Checks, load
+from engine.loaders import Checks, load, xes
 from engine.loaders.result import LoadResult
 from engine.shards import Share, merge_shares
 
@@ -107,6 +107,8 @@ def test_shards_give_the_bytes_of_one_process(
 ) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(cli_audit, "SHARD_MIN_BYTES", 0)
+    # Small blocks, so that each share of an XES file parses some and skips the others.
+    monkeypatch.setattr(xes, "_CHUNK", 1 << 14)
     merged: list[object] = []
 
     def spy(shares: list[Share]) -> object:
@@ -176,15 +178,20 @@ def test_a_sharded_load_keeps_every_row_exactly_once() -> None:
     assert sum(s.rows_in for s in shares) == full.rows_in
 
 
-def _share(ids: list[str], kinds: tuple[int, int] = (1, 0)) -> Share:
+def _share(
+    ids: list[str], kinds: tuple[int, int] = (1, 0), cases: list[str] | None = None
+) -> Share:
     loaded = LoadResult(cases={}, event_ids=ids, kind_counts={"x.csv": kinds})
-    return Share(loaded, 0, 0, AuditOutcome(findings=[]), {})
+    case_ids = [f"case-{i}" for i in ids] if cases is None else cases
+    return Share(loaded, 0, 0, AuditOutcome(findings=[]), {}, case_ids)
 
 
 def test_checks_that_span_shares_refuse_to_merge() -> None:
     assert merge_shares([_share(["a", "b"]), _share(["c"])]) is not None
     assert merge_shares([_share(["a", "b"]), _share(["b"])]) is None  # duplicate id
     assert merge_shares([_share(["a"]), _share(["b"], (0, 1))]) is None  # naive + aware
+    # One case's traces in two shares' blocks of an XES file.
+    assert merge_shares([_share(["a"], cases=["C1"]), _share(["b"], cases=["C1"])]) is None
 
 
 def test_a_share_that_crashes_is_screened_again_by_the_parent(
@@ -207,3 +214,12 @@ def test_a_share_that_crashes_is_screened_again_by_the_parent(
     one = _audit_json(tmp_path, SAMPLE, 1, extra, "crash")
     two = _audit_json(tmp_path, SAMPLE, 2, extra, "crash")
     assert two == one
+
+
+def test_an_xes_share_parses_only_its_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xes, "_CHUNK", 1 << 14)
+    whole = list(xes.read_xes(str(ROAD)))
+    shares = [list(xes.read_xes(str(ROAD), blocks=(k, 3))) for k in range(3)]
+    assert all(shares)  # every share got blocks of its own
+    got = sorted((t.index, t.line, t.attrs["concept:name"]) for s in shares for t in s)
+    assert got == sorted((t.index, t.line, t.attrs["concept:name"]) for t in whole)
