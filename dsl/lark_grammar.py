@@ -37,6 +37,9 @@ def lark_parser() -> Any:
         postlex=_WholeWords(),
         propagate_positions=True,
         maybe_placeholders=True,
+        # Lark keeps the LALR tables in a file of the temp folder, keyed by the grammar and
+        # these options: building them is most of a short audit's start-up.
+        cache=True,
     )
 
 
