@@ -315,10 +315,30 @@ def _audit_part(
     else:
         with DurableStage(policy, in_process=in_process) as durable:
             try:
-                _pipelined(durable, chunks, policy, out, progress, registers)
+                if in_process:
+                    # The engine holds the GIL (DURABLE_RULES.md item 12): a feeding thread
+                    # would only take turns with this one, so match each chunk in line.
+                    for facts in chunks:
+                        _tally(out, facts)
+                        _finish(
+                            durable,
+                            (facts, _done(durable.match(facts))),
+                            policy,
+                            out,
+                            progress,
+                            registers,
+                        )
+                else:
+                    _pipelined(durable, chunks, policy, out, progress, registers)
             finally:
                 out.rule_stage = _stats_dict(durable.stats)
     return out
+
+
+def _done(matches: list[Match]) -> Future[list[Match]]:
+    done: Future[list[Match]] = Future()
+    done.set_result(matches)
+    return done
 
 
 def _pipelined(
