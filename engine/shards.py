@@ -1,13 +1,14 @@
 """A sharded audit: each process loads and screens its own share of the cases.
 
 `wenze audit --jobs N` forks N processes before anything is read, and waits. Each reads
-the exports whole but keeps only the cases of its share
-(`Checks.shard`, by case-id hash: the XES reader skips other shares' traces unread), checks
-them, and evaluates them (`screen_share`). A share sends back its data defects, quarantined
-rows and counts, the clock tallies of all its cases, and the histories of the cases that
-produced findings — usually few. The parent then builds the findings of those cases in one
-final pass, so grades that depend on the whole run (repeat offences, 从旧兼从轻) and the
-order of everything are those of a one-process audit.
+the exports but keeps only the cases of its share (`Checks.shard`), checks them, and
+evaluates them (`screen_share`), running durable_rules in-process: the share is the fence,
+and a share that dies is screened again by the parent through the rule worker. A share
+sends back its data defects, quarantined rows and counts, the clock tallies of all its
+cases, and the histories and rule matches of the cases that matched — usually few. The
+parent then builds their findings in one final pass without a rule stage, so grades that
+depend on the whole run (repeat offences, 从旧兼从轻) and the order of everything are those
+of a one-process audit.
 
 Shares are by case-id hash for tabular exports. An XES file is shared by blocks of whole
 traces (each share parses every n-th block and only counts the others' lines and
