@@ -36,6 +36,7 @@ class Checks:
 
 def case_owner(shard: tuple[int, int] | None) -> Callable[[str], bool] | None:
     """Whether this process's share reads a case; None when the load is not sharded.
+    (Tabular exports; an XES file is shared by blocks of traces, engine.loaders.xes.)
 
     Shares are by `hash(case_id)`: the processes of one sharded audit are forked from one
     parent, so they share its string-hash seed and agree. A row without a case id belongs
