@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -97,3 +98,28 @@ def test_cli_rejects_a_negative_job_count(capsys: pytest.CaptureFixture[str]) ->
     code = main(["audit", SAMPLE, "--policy", "policies/licensing", "--jobs", "-1"])
     assert code == 2
     assert "cannot be negative" in capsys.readouterr().err
+
+
+def test_a_screen_that_hangs_is_killed_and_screened_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "HANG_GRACE_S", 1.0)
+    parent = os.getpid()
+
+    def screen(share: list[int]) -> int:
+        if os.getpid() != parent and share[0] == 10:
+            time.sleep(600)  # stuck, as a hung native call would be
+        return sum(share)
+
+    t0 = time.monotonic()
+    screens = parallel.Screens([[1, 2], [10, 20]], screen)
+    assert screens.results() == [3, 30]
+    assert time.monotonic() - t0 < 60  # it did not wait for the sleeper
+
+
+def test_a_screen_that_raises_is_screened_again_and_raises_here() -> None:
+    def screen(share: list[int]) -> int:
+        raise ValueError(f"bug on {share}")
+
+    with pytest.raises(ValueError, match="bug on"):
+        parallel.Screens([[1], [2]], screen).results()
