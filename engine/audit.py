@@ -9,9 +9,8 @@ durable stage runs in a worker process so a native crash cannot lose the audit.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +24,6 @@ from engine.grading import Prior, regrade
 from engine.ir import Policy
 from engine.match import DurableStage, Match, match_python
 from engine.model import CaseHistory
-from engine.parallel import Screens, split_cases
 from engine.registers import Registers, annotate_votes
 from engine.versions import choose, in_force, spans
 
@@ -45,7 +43,7 @@ class AuditOutcome:
     undetermined: list[tuple[str, str]] = field(default_factory=list)  # (case, clock)
     rule_stage: dict[str, Any] = field(default_factory=dict)
     engine_errors: list[str] = field(default_factory=list)
-    # Set only in a forked screen: each matched case with its matches, in case order.
+    # Set only by a screen: each matched case with its matches, in case order.
     screened: list[tuple[str, list[Match]]] | None = None
 
 
@@ -60,7 +58,6 @@ def audit_policies(
     priors: Iterable[Prior] = (),
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
-    jobs: int = 1,
     given: Screened | None = None,
 ) -> AuditOutcome:
     """Audit under every policy; versions of one policy id are chosen per lapse (规则在先,
@@ -81,7 +78,6 @@ def audit_policies(
                 registers=registers,
                 progress=progress,
                 in_process=in_process,
-                jobs=jobs,
                 given=None if given is None else given.get((v.id, v.version), {}),
             )
 
@@ -132,13 +128,8 @@ def screen_policies(
                 _merge(total, screen(cases, v))
         now = in_force(versions, as_of) if len(versions) > 1 else None
         if now is not None:
-            twins = sorted(
-                c
-                for v in versions
-                if v.version != now.version
-                for c in found.get((v.id, v.version), {})
-                if c in judged
-            )
+            matched = {v.version: found.get((v.id, v.version), {}).keys() for v in versions}
+            twins = _twins(versions, now, judged, matched)
             if twins:
                 extra = screen([histories[c] for c in twins], now)
                 total.engine_errors.extend(
@@ -178,16 +169,8 @@ def _audit_versions(
         _merge(total, one)
         by_version[v.version].extend(one.findings)
     if now is not None:
-        # Twins: cases judged by an older version that found something there.
-        twins = sorted(
-            {
-                f.case_id
-                for v in versions
-                if v.version != now.version
-                for f in by_version[v.version]
-                if f.case_id in judged
-            }
-        )
+        matched = {v: [f.case_id for f in fs] for v, fs in by_version.items()}
+        twins = _twins(versions, now, judged, matched)
         if twins:
             extra = run([histories[c] for c in twins], now)
             total.engine_errors.extend(
@@ -195,6 +178,25 @@ def _audit_versions(
             )
             by_version[now.version].extend(extra.findings)
     return choose(versions, by_version, histories, as_of)
+
+
+def _twins(
+    versions: list[Policy],
+    now: Policy,
+    judged: dict[str, str],
+    matched: Mapping[str, Iterable[str]],
+) -> list[str]:
+    """The cases 从旧兼从轻 needs under the version in force at `as_of`: judged by an older
+    version (known before evaluation) that found something there. `matched`: by version."""
+    return sorted(
+        {
+            c
+            for v in versions
+            if v.version != now.version
+            for c in matched.get(v.version, ())
+            if c in judged
+        }
+    )
 
 
 def _judging_versions(histories: dict[str, CaseHistory], versions: list[Policy]) -> dict[str, str]:
@@ -237,15 +239,13 @@ def audit(
     registers: Registers = _EMPTY,
     progress: Callable[[int], None] | None = None,
     in_process: bool = False,
-    jobs: int = 1,
     given: dict[str, list[Match]] | None = None,
 ) -> AuditOutcome:
     """One policy version; grades are base grades plus case-level modifiers until the
     person pass (`engine.grading.regrade`, run by `audit_policies`) finishes them.
 
-    `jobs` > 1 screens all but the first share of the cases in forked processes
-    (engine.parallel); the findings are the same whatever the number of jobs.
-    `given`: each case's matches, already found by a screen of this version."""
+    `given`: each case's matches, already found by a screen of this version (a sharded
+    audit's final pass, engine.shards): no rule stage runs."""
     if stage not in ("durable", "python"):
         raise ValueError(f"unknown match stage {stage!r}")
     cases = histories if isinstance(histories, list) else list(histories)
@@ -260,31 +260,7 @@ def audit(
             _collect(out, derived, found, policy, registers)
         out.findings.sort(key=Finding.sort_key)
         return out
-    parts = split_cases(cases, jobs)
-    if len(parts) == 1:
-        out = _audit_part(cases, policy, cal, as_of, stage, registers, progress, in_process)
-    else:
-        screen = functools.partial(
-            _audit_part,
-            policy=policy,
-            cal=cal,
-            as_of=as_of,
-            stage=stage,
-            registers=registers,
-            progress=None,
-            in_process=in_process,
-            screen_only=True,
-        )
-        screens = Screens(parts[1:], screen)
-        out = _audit_part(parts[0], policy, cal, as_of, stage, registers, progress, in_process)
-        for part, screened in zip(parts[1:], screens.results(), strict=True):
-            _merge(out, screened)
-            out.cases += screened.cases
-            out.events += screened.events
-            by_id = {h.case_id: h for h in part}
-            for case_id, ms in screened.screened or ():
-                facts = derive_case(by_id[case_id], policy, cal, as_of)
-                out.findings.extend(build_findings(facts, ms, policy, registers))
+    out = _audit_part(cases, policy, cal, as_of, stage, registers, progress, in_process)
     out.findings.sort(key=Finding.sort_key)
     return out
 
@@ -321,24 +297,13 @@ def _audit_part(
                     for facts in chunks:
                         _tally(out, facts)
                         _finish(
-                            durable,
-                            (facts, _done(durable.match(facts))),
-                            policy,
-                            out,
-                            progress,
-                            registers,
+                            durable, facts, durable.match(facts), policy, out, progress, registers
                         )
                 else:
                     _pipelined(durable, chunks, policy, out, progress, registers)
             finally:
                 out.rule_stage = _stats_dict(durable.stats)
     return out
-
-
-def _done(matches: list[Match]) -> Future[list[Match]]:
-    done: Future[list[Match]] = Future()
-    done.set_result(matches)
-    return done
 
 
 def _pipelined(
@@ -358,22 +323,29 @@ def _pipelined(
             _tally(out, facts)
             job = pool.submit(durable.match, facts)
             if pending is not None:
-                _finish(durable, pending, policy, out, progress, registers)
+                _finish(durable, *_wait(pending), policy, out, progress, registers)
             pending = (facts, job)
         if pending is not None:
-            _finish(durable, pending, policy, out, progress, registers)
+            _finish(durable, *_wait(pending), policy, out, progress, registers)
+
+
+def _wait(
+    pending: tuple[list[CaseFacts], Future[list[Match]]],
+) -> tuple[list[CaseFacts], list[Match]]:
+    facts, job = pending
+    return facts, job.result()
 
 
 def _finish(
     durable: DurableStage,
-    pending: tuple[list[CaseFacts], Future[list[Match]]],
+    facts: list[CaseFacts],
+    found: list[Match],
     policy: Policy,
     out: AuditOutcome,
     progress: Callable[[int], None] | None,
     registers: Registers,
 ) -> None:
-    facts, job = pending
-    matches = _recover_engine_errors(durable, facts, policy, job.result(), out)
+    matches = _recover_engine_errors(durable, facts, policy, found, out)
     _collect(out, facts, matches, policy, registers)
     if progress is not None:
         progress(out.cases)

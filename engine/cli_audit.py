@@ -189,9 +189,9 @@ def _audit_parser(out: TextIO, err: TextIO) -> ArgParser:
         default=1,
         metavar="N",
         help="processes (default 1; 0 = one per CPU core). On inputs over 1 MiB each process "
-        "loads and evaluates a share of the cases; on smaller ones shares of at least 5,000 "
-        "cases are evaluated apart. The output is the same for any N (POSIX fork). Pays "
-        "where few cases have findings: the findings are built by one process",
+        "loads and evaluates a share of the cases (POSIX fork); smaller inputs, and checks "
+        "that span shares, are audited in one process. The output is the same for any N. "
+        "Pays where few cases have findings: the findings are built by one process",
     )
     p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
     p.add_argument("--quiet", action="store_true", help="no progress, no summary table")
@@ -410,7 +410,6 @@ def _evaluate_and_store(
         registers=ns.registers,
         priors=confirmed_priors(engine),
         progress=progress.cases if progress else None,
-        jobs=1 if merged is not None else ns.jobs,  # a sharded audit has screened already
         given=merged.matches if merged is not None else None,
     )
     if merged is not None:

@@ -1,15 +1,10 @@
-"""Screening cases in forked processes, so that a long audit uses more than one core.
+"""Work in forked processes, so that a long audit uses more than one core.
 
-In: the cases of one policy version split into shares, and the function that screens a
-share (derive + match, engine.audit). Out: each share's outcome — clock tallies and the
-matches of the cases that matched, not findings; the parent builds those itself, so the
-findings, their grades and their order are exactly those of a one-process audit.
-
-Forking (POSIX) hands each process its share of the already-loaded histories without
-copying or pickling them; only the share's index goes out and a small result comes back.
-Where fork is unavailable, or a share is too small to be worth a process, everything runs
-in the calling process. A screen that dies (a native crash in the rule engine, say) is
-screened again in the parent, so the audit never loses a share.
+In: a sequence of shares and the function that does one (engine.shards: load and screen
+a share of the cases). Out: each share's result, in order. Forking (POSIX) hands every
+process the caller's state without pickling it; only the share's index goes out and the
+result comes back over a pipe. A share whose process raises, dies (a native crash in the
+rule engine, say) or hangs is done again in the calling process, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -23,8 +18,6 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many cases per process, forking costs more than it saves.
-MIN_CASES_PER_JOB = 5_000
 # A share still running this many times as long as the first one took (and at least this
 # many seconds) is taken for hung (Screens.results).
 HANG_FACTOR = 4.0
@@ -36,16 +29,6 @@ _FORKED: tuple[Sequence[Any], Callable[[Any], Any]] | None = None
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-def split_cases(cases: list[T], jobs: int) -> list[list[T]]:
-    """`cases` in up to `jobs` contiguous shares of at least MIN_CASES_PER_JOB (one share
-    when parallel screening is off, impossible or not worth it)."""
-    n = min(jobs, len(cases) // MIN_CASES_PER_JOB) if jobs > 1 and can_fork() else 1
-    if n <= 1:
-        return [cases]
-    size = -(-len(cases) // n)
-    return [cases[i : i + size] for i in range(0, len(cases), size)]
 
 
 class Screens:

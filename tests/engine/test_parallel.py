@@ -1,7 +1,5 @@
-"""Parallel screening (`wenze audit --jobs N`): more processes, the very same findings.
-
-The shares are made small here (the shipped sample has 200 cases) so that every test
-really forks; a screen that dies is screened again by the parent.
+"""Work in forked processes (engine.parallel) and `wenze audit --jobs N`: more processes,
+the very same findings; a share that raises, dies or hangs is done again by the parent.
 """
 
 from __future__ import annotations
@@ -9,49 +7,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from dsl.api import load_policies
-from engine import parallel
-from engine.audit import audit_policies
-from engine.calendar import load_cn_calendar
+from engine import cli_audit, parallel
 from engine.cli import main
-from engine.loader_csv import load_exports
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "fixtures" / "sample" / "licensing_sample.csv")
-CAL = load_cn_calendar()
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs POSIX fork")
-
-
-def _audit(policy_dir: str, jobs: int, stage: str) -> list[dict[str, object]]:
-    policies = load_policies(str(ROOT / "policies" / policy_dir))[0]
-    loaded = load_exports([SAMPLE])
-    out = audit_policies(loaded.cases, policies, CAL, date(2026, 11, 20), stage=stage, jobs=jobs)
-    return [f.as_json() for f in out.findings]
-
-
-@pytest.mark.parametrize("stage", ["python", "durable"])
-def test_more_jobs_give_the_same_findings(stage: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_CASES_PER_JOB", 40)
-    one = _audit("licensing", 1, stage)
-    assert len(parallel.split_cases(list(range(200)), 3)) == 3  # really three processes
-    three = _audit("licensing", 3, stage)
-    assert one and three == one
-
-
-def test_split_keeps_every_case_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_CASES_PER_JOB", 10)
-    cases = list(range(95))
-    shares = parallel.split_cases(cases, 4)
-    assert [len(s) for s in shares] == [24, 24, 24, 23]
-    assert [c for s in shares for c in s] == cases
-    assert parallel.split_cases(cases, 1) == [cases]
-    assert parallel.split_cases(cases[:15], 4) == [cases[:15]]  # too small to share
 
 
 def test_a_screen_that_dies_is_screened_again_by_the_parent() -> None:
@@ -66,10 +32,11 @@ def test_a_screen_that_dies_is_screened_again_by_the_parent() -> None:
     assert screens.results() == [3, 30, 5]
 
 
-def test_cli_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_CASES_PER_JOB", 50)
+@pytest.mark.parametrize("stage", ["python", "durable"])
+def test_cli_jobs(stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_audit, "SHARD_MIN_BYTES", 0)  # the sample is sharded too
     docs = []
-    for jobs in ("1", "2"):
+    for jobs in ("1", "3"):
         out = tmp_path / f"j{jobs}.json"
         code = main(
             [
@@ -84,6 +51,8 @@ def test_cli_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 "--json",
                 str(out),
                 "--quiet",
+                "--engine",
+                stage,
                 "--jobs",
                 jobs,
             ]
