@@ -39,9 +39,10 @@ from engine.registers import (
     load_sanctions,
     load_votes,
 )
-from engine.report import JsonDocument, summary_rows
+from engine.report import JsonDocument, count_rows
 
 if TYPE_CHECKING:
+    from engine.findings import Finding
     from engine.shards import Merged
 
 # Below this much input a sharded audit costs more in forking than it saves.
@@ -393,6 +394,8 @@ def _evaluate_and_store(
 ) -> int:
     from engine.audit import audit_policies
     from engine.calendar import load_cn_calendar
+    from engine.finding_text import finding_rows
+    from engine.findings import Finding
     from engine.store import RunRecord, StoreError, confirmed_priors, open_store, save_run
 
     cal = load_cn_calendar()
@@ -424,13 +427,8 @@ def _evaluate_and_store(
         engine_errors = sorted(outcome.engine_errors)
         n_cases, rows_used = len(loaded.cases), loaded.rows_used
     loaded.cases.clear()  # the histories are no longer needed: findings keep their evidence
-    # The JSON form is all that is stored: convert from the end and drop each object (and
-    # the events only it still holds) as we go, so both forms never coexist in memory.
-    findings: list[dict[str, Any]] = []
-    while outcome.findings:
-        findings.append(outcome.findings.pop().as_json())
-    findings.reverse()
-    findings.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
+    findings = outcome.findings
+    findings.sort(key=Finding.sort_key)
     summary = {
         "cases": n_cases,
         "rows_in": loaded.rows_in,
@@ -470,12 +468,16 @@ def _evaluate_and_store(
         partial = target.with_name(target.name + ".partial")
         with open(partial, "w", encoding="utf-8") as f:
             doc = JsonDocument(f, defect_dicts)
-            run_id = save_run(engine, record, findings, defects, on_payload=doc.finding)
+            # Each finding's text is written as it is stored (engine.finding_text): the
+            # texts of a large audit never sit in memory all at once.
+            run_id = save_run(
+                engine, record, defects=defects, rows=finding_rows(findings), on_payload=doc.finding
+            )
             doc.close(_run_dict(run_id, record))
         os.replace(partial, target)
         ns.clock.lap("store and json")
     else:
-        run_id = save_run(engine, record, findings, defects)
+        run_id = save_run(engine, record, defects=defects, rows=finding_rows(findings))
         ns.clock.lap("store")
     run = _run_dict(run_id, record)
     if not ns.quiet:
@@ -533,16 +535,14 @@ def _write_quarantine(ns: Any, loaded: LoadResult) -> str | None:
     return path
 
 
-def _print_summary(
-    out: TextIO, run: dict[str, Any], findings: list[dict[str, Any]], ns: Any
-) -> None:
+def _print_summary(out: TextIO, run: dict[str, Any], findings: list[Finding], ns: Any) -> None:
     s = run["summary"]
     out.write(f"run {run['id']}  as of {run['as_of']}  policies {', '.join(run['policies'])}\n")
     out.write(
         f"cases {s['cases']}  events in {s['rows_in']}  used {s['rows_used']}  "
         f"quarantined {s['rows_quarantined']}  findings {s['findings']}\n"
     )
-    rows = summary_rows(findings)
+    rows = count_rows((f.lapse, f.label, f.grade_rank, f.grade) for f in findings)
     if rows:
         from engine.report import _table
 

@@ -47,3 +47,19 @@ def compact(item: dict[str, Any]) -> str:
     if _ENCODE is not None:
         return _join(_ENCODE(item, 0))
     return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def _py_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+# A string's JSON spelling as `compact` writes it (ensure_ascii=False), for writers that
+# assemble a known shape themselves (engine.finding_text).
+encode_str: Callable[[str], str] = getattr(_json_encoder, "c_encode_basestring", None) or _py_str
+
+
+def value_text(value: Any) -> str:
+    """Any JSON-able value's text as `compact` writes it inside a document."""
+    if _ENCODE is not None:
+        return _join(_ENCODE(value, 0))
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))

@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -102,9 +103,15 @@ class JsonDocument:
 
 def summary_rows(findings: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
     """(lapse, label, grade, count), by lapse and then from the lightest grade up."""
-    c: Counter[tuple[str, str, int, str]] = Counter()
-    for f in findings:
-        c[(f["lapse"], f.get("label", ""), f.get("grade_rank", -1), f.get("grade", ""))] += 1
+    return count_rows(
+        (f["lapse"], f.get("label", ""), f.get("grade_rank", -1), f.get("grade", ""))
+        for f in findings
+    )
+
+
+def count_rows(keys: Iterable[tuple[str, str, int, str]]) -> list[tuple[str, str, str, int]]:
+    """`summary_rows` from (lapse, label, grade rank, grade) per finding."""
+    c = Counter(keys)
     return [(lapse, label, grade, n) for (lapse, label, _rank, grade), n in sorted(c.items())]
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -183,16 +184,19 @@ def _table(model: type[Base]) -> Table:
 def save_run(
     engine: Engine,
     run: RunRecord,
-    findings: Sequence[dict[str, Any]],
+    findings: Sequence[dict[str, Any]] = (),
     defects: Iterable[tuple[str, str, int, str, str]] = (),
     payloads: Sequence[str] | None = None,
     on_payload: Callable[[str], None] | None = None,
+    rows: Iterable[FindingValues] | None = None,
 ) -> str:
     """Store a run and its findings; returns the run id. Idempotent for the same run.
-    `payloads`: the findings already serialised with `engine.jsonfmt.compact`, if at hand.
-    `on_payload`: called with each finding's text, in order, as it is stored — to write
-    the findings document (`engine.report.JsonDocument.finding`) without serialising
-    every finding a second time or holding all the texts at once."""
+    The findings come as JSON-form dicts (`findings`, with `payloads` their texts from
+    `engine.jsonfmt.compact`, if at hand) or as ready rows (`rows`, in `_ROW_COLUMNS`
+    order, the payload last: `engine.finding_text.finding_rows`), which may be produced
+    lazily. `on_payload`: called with each finding's text, in order, as it is stored — to
+    write the findings document (`engine.report.JsonDocument.finding`) without
+    serialising every finding a second time or holding all the texts at once."""
     rid = run.run_id
     with Session(engine) as s, s.begin():
         existing = s.get(RunRow, rid)
@@ -216,18 +220,18 @@ def save_run(
             )
         )
         s.flush()
-        _flag_changed_reviews(s, findings)
-        for i in range(0, len(findings), BATCH):
-            # Serialised batch by batch: a million-event audit's findings as JSON text
-            # would otherwise sit in memory all at once.
-            batch = findings[i : i + BATCH]
-            texts = payloads[i : i + BATCH] if payloads is not None else [compact(f) for f in batch]
-            rows = [_finding_row(f, t) for f, t in zip(batch, texts, strict=True)]
+        reviewed = _reviewed(s)
+        source = rows if rows is not None else _rows_of(findings, payloads)
+        # Batch by batch: a million-event audit's findings as JSON text would otherwise sit
+        # in memory all at once.
+        while batch := list(islice(source, BATCH)):
+            if reviewed:
+                _flag_changed_reviews(s, reviewed, batch)
             if on_payload is not None:
-                for t in texts:
-                    on_payload(t)
-            _upsert_findings(s, rows)
-            _link_findings(s, rid, rows)
+                for row in batch:
+                    on_payload(row[-1])
+            _upsert_findings(s, batch)
+            _link_findings(s, rid, batch)
         drows = [
             {"run_id": rid, "code": c, "file": f, "line": ln, "field": fl, "message": m}
             for c, f, ln, fl, m in defects
@@ -237,21 +241,32 @@ def save_run(
     return rid
 
 
-def _flag_changed_reviews(s: Session, findings: Sequence[dict[str, Any]]) -> None:
+def _rows_of(
+    findings: Sequence[dict[str, Any]], payloads: Sequence[str] | None
+) -> Iterator[FindingValues]:
+    for i in range(0, len(findings), BATCH):
+        batch = findings[i : i + BATCH]
+        texts = payloads[i : i + BATCH] if payloads is not None else [compact(f) for f in batch]
+        yield from (_finding_row(f, t) for f, t in zip(batch, texts, strict=True))
+
+
+def _reviewed(s: Session) -> dict[str, str]:
+    """Stored findings a reviewer has confirmed or dismissed: id -> their JSON text."""
     q = select(FindingRow.id, FindingRow.payload).where(FindingRow.review_status != "open")
     # A comprehension, not dict(): a Result has keys() and dict() would treat it as a mapping.
-    reviewed = {fid: payload for fid, payload in s.execute(q)}
-    if not reviewed:
-        return
-    for f in findings:
-        old_text = reviewed.get(f["id"])
+    return {fid: payload for fid, payload in s.execute(q)}
+
+
+def _flag_changed_reviews(s: Session, reviewed: dict[str, str], rows: list[FindingValues]) -> None:
+    for row in rows:
+        old_text = reviewed.get(row[0])
         if old_text is None:
             continue
-        old = json.loads(old_text)
-        changed = [k for k in ("grade", "facts") if old.get(k) != f.get(k)]
+        old, new = json.loads(old_text), json.loads(row[-1])
+        changed = [k for k in ("grade", "facts") if old.get(k) != new.get(k)]
         if changed:
             flag = f"changed since review: {', '.join(changed)}"
-            s.execute(update(FindingRow).where(FindingRow.id == f["id"]).values(review_flag=flag))
+            s.execute(update(FindingRow).where(FindingRow.id == row[0]).values(review_flag=flag))
 
 
 def _next_seq(s: Session) -> int:
