@@ -89,6 +89,37 @@ def resolve(ref: Ref, scope: Scope) -> Value:
     raise TypeError(f"unknown ref {ref!r}")
 
 
+def value_getter(ref: Ref) -> Callable[[Scope], Value]:
+    """`resolve(ref, ·)` with the ref's kind decided once: for the fact encoder, which
+    reads the same few refs on every case."""
+    if isinstance(ref, ClockRef):
+        name, prop, missing = ref.clock, ref.prop, _NOT_STARTED[ref.prop]
+
+        def clock_prop(scope: Scope) -> Value:
+            clock = scope.clocks.get(name)
+            return missing if clock is None else clock.prop(prop)
+
+        return clock_prop
+    if isinstance(ref, CountRef):
+        activity = ref.activity
+
+        def count(scope: Scope) -> Value:
+            return scope.counts.get(activity, 0)
+
+        return count
+    if isinstance(ref, EventIndexRef):
+        return _index
+
+    def other(scope: Scope) -> Value:
+        return resolve(ref, scope)
+
+    return other
+
+
+def _index(scope: Scope) -> Value:
+    return scope.index
+
+
 def holds(expr: Expr | None, scope: Scope) -> bool:
     if expr is None:
         return True

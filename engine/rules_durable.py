@@ -596,21 +596,59 @@ class DurableMatcher:
 
     # ------------------------------------------------------------ matching
 
+    def fact_encoder(
+        self,
+        fact_type: str,
+        lapse: int | None,
+        getters: Mapping[str, Callable[[Any], object]],
+    ) -> Callable[[str, Any], str] | None:
+        """For callers that hold the values behind the facts rather than fact dicts
+        (`match_encoded`): given a getter per field of facts of this type (and lapse), the
+        function from (fact id, the getters' argument) to the fact's JSON text, exactly as
+        `match` would send the fact. None: the ruleset reads no such fact, so none is sent
+        (defect 8)."""
+        route = self._routes.get((fact_type, lapse))
+        if route is None:
+            return None
+        head, fields = route
+        pairs = tuple((key, getters[name]) for name, key in fields)
+        hooks = self.hooks
+
+        def encode(fact_id: str, source: Any) -> str:
+            parts = [head]
+            for key, get in pairs:
+                parts.append(key)
+                parts.append(_json_value(get(source)))
+            if hooks is not None:
+                parts.append(_hook_fields(fact_id, hooks))
+            parts.append("}")
+            return "".join(parts)
+
+        return encode
+
+    def match_encoded(self, cases: Iterable[_Case]) -> list[Pair]:
+        """`match` on cases already encoded with `fact_encoder`: (case id, the ids of its
+        kept facts, their texts), in the order `match` would keep them."""
+        return self._match_cases(cases)
+
     def match(self, facts_by_case: Iterable[Sequence[Fact]]) -> list[Pair]:
         """(rule name, fact id) for every fact whose rule condition holds, sorted.
 
         Cases that cannot be matched are left out and their ids appended to
         `stats.engine_errors` (reasons in `stats.error_reasons`).
         """
+        return self._match_cases(self._cases(facts_by_case))
+
+    def _match_cases(self, cases: Iterable[_Case]) -> list[Pair]:
         if self.in_process:
-            return self.match_in_process(facts_by_case)
+            return self._match_in_process(cases)
         if self._proc is None:
             if not self._entered:
                 raise RuntimeError("DurableMatcher.match needs the worker: use `with`")
             self.start()  # the previous call ended in an exception
         out: list[Pair] = []
         try:
-            self._exchange(self._messages(facts_by_case), out)
+            self._exchange(self._messages(cases), out)
         except BaseException:
             self.close()  # replies may still be on their way: never reuse this pipe
             raise
@@ -656,12 +694,15 @@ class DurableMatcher:
 
     def match_in_process(self, facts_by_case: Iterable[Sequence[Fact]]) -> list[Pair]:
         """`match` in this process: same result, but a native crash kills the caller."""
+        return self._match_in_process(self._cases(facts_by_case))
+
+    def _match_in_process(self, cases: Iterable[_Case]) -> list[Pair]:
         if self._session is None:
             self._session = _NativeSession(self._lanes, self.hooks)
         session = self._session
         out: list[Pair] = []
         pending: deque[_Block] = deque()
-        for block in self._blocks(facts_by_case):
+        for block in self._blocks(cases):
             pending.append(block)
             while pending:
                 current = self._encode(pending.popleft())
@@ -705,10 +746,10 @@ class DurableMatcher:
             if ids:
                 yield (str(facts[0]["case"]), ids, tails)
 
-    def _blocks(self, facts_by_case: Iterable[Sequence[Fact]]) -> Iterator[_Block]:
+    def _blocks(self, source: Iterable[_Case]) -> Iterator[_Block]:
         cases: list[_Case] = []
         count = 0
-        for case in self._cases(facts_by_case):
+        for case in source:
             size = len(case[1])
             if size > MAX_BLOCK_FACTS:
                 self.stats.record_error(case[0], f"{size} facts (limit {MAX_BLOCK_FACTS})")
@@ -721,9 +762,9 @@ class DurableMatcher:
         if cases:
             yield _Block(cases)
 
-    def _messages(self, facts_by_case: Iterable[Sequence[Fact]]) -> Iterator[list[_Block]]:
+    def _messages(self, cases: Iterable[_Case]) -> Iterator[list[_Block]]:
         message: list[_Block] = []
-        for block in self._blocks(facts_by_case):
+        for block in self._blocks(cases):
             message.append(self._encode(block))
             if len(message) >= self.message_blocks:
                 yield message
