@@ -27,7 +27,10 @@ SAMPLES = ROOT / "fixtures" / "real_samples"
 
 AUDITS = {
     "licensing": (
-        [ROOT / "fixtures/sample/licensing_sample.csv"], None, "policies/licensing", "2026-11-20"
+        [ROOT / "fixtures/sample/licensing_sample.csv"],
+        None,
+        "policies/licensing",
+        "2026-11-20",
     ),
     "road_fines": (
         [SAMPLES / "road_fines_sample.xes.gz"],
