@@ -4,9 +4,8 @@
 
 Prints seconds per stage and events/s, so a change to one stage can be judged on its own.
 The same process times every stage, so ratios between them are meaningful. After the
-findings: the person pass (regrade), the JSON form (as_json), its text (compact) and the
-SQLite store given those texts (the audit's store stage also serialises, unless the texts
-are handed to it).
+findings: the person pass (regrade), the findings' JSON texts (engine.finding_text) and
+the SQLite store given those texts (the audit's store stage writes each text as it stores).
 """
 
 from __future__ import annotations
@@ -20,9 +19,9 @@ from datetime import date
 from dsl.api import load_policies
 from engine.calendar import load_cn_calendar
 from engine.derive import derive_case
-from engine.findings import build_findings
+from engine.finding_text import finding_rows
+from engine.findings import Finding, build_findings
 from engine.grading import regrade
-from engine.jsonfmt import compact
 from engine.loader_csv import load_exports
 from engine.match import DurableStage, match_python
 from engine.store import RunRecord, open_store, save_run
@@ -75,13 +74,12 @@ def main() -> None:
         ],
     )
     timed("regrade", lambda: regrade(found, as_of=as_of))
-    docs = timed("as_json", lambda: [f.as_json() for f in found])
-    docs.sort(key=lambda f: (f["case_id"], f["lapse"], f["anchor"], f["id"]))
-    texts = timed("compact (JSON text)", lambda: [compact(d) for d in docs])
+    found.sort(key=Finding.sort_key)
+    rows = timed("finding texts", lambda: list(finding_rows(found)))
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/bench.db")
         record = RunRecord(["bench"], "p", "i", ns.as_of, "bench", [ns.export], {})
-        timed("store (texts given)", lambda: save_run(store, record, docs, payloads=texts))
+        timed("store (texts given)", lambda: save_run(store, record, rows=iter(rows)))
         store.dispose()
     print(f"{n_events:,} events, {len(facts):,} cases, {len(found):,} findings")
 
