@@ -289,7 +289,7 @@ def _audit_part(
             if progress is not None:
                 progress(out.cases)
     else:
-        with DurableStage(policy, in_process=in_process) as durable:
+        with DurableStage.take(policy, in_process=in_process) as durable:
             try:
                 if in_process:
                     # The engine holds the GIL (DURABLE_RULES.md item 12): a feeding thread

@@ -242,6 +242,18 @@ def _audit(ns: Any, out: TextIO, err: TextIO) -> int:
     except RegisterError as e:
         err.write(f"wenze audit: {e}\n")
         return Exit.USAGE
+    if ns.engine == "durable" and ns.jobs == 1:
+        from engine.match import early_workers
+
+        # The rule workers start up on the other core while this process reads.
+        with early_workers(policies):
+            return _load_and_evaluate(ns, policies, as_of, out, err)
+    return _load_and_evaluate(ns, policies, as_of, out, err)
+
+
+def _load_and_evaluate(
+    ns: Any, policies: list[Policy], as_of: date, out: TextIO, err: TextIO
+) -> int:
     progress = None if ns.quiet else _Progress(err)
     ns.clock = _Stopwatch(err if ns.timings else None)
     merged = _load_sharded(ns, policies, as_of, err) if ns.jobs > 1 else None

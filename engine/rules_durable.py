@@ -523,6 +523,7 @@ class DurableMatcher:
         self._serial = 0
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
+        self._starting: tuple[BaseProcess, Connection] | None = None  # spawned, not ready
         self._session: _NativeSession | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -542,9 +543,12 @@ class DurableMatcher:
         self._entered = False
         self.close()
 
-    def start(self) -> None:
-        """Start the worker process (idempotent)."""
-        if self._proc is not None:
+    def spawn(self) -> None:
+        """Start the worker process without waiting for it to be ready (idempotent): its
+        start-up — a fresh interpreter importing durable_rules and registering the
+        rulesets — then runs on another core while the caller goes on. `start` (or the
+        first `match`) waits for it."""
+        if self._proc is not None or self._starting is not None:
             return
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
@@ -556,17 +560,31 @@ class DurableMatcher:
         )
         proc.start()
         child.close()
+        self._starting = (proc, parent)
+
+    def start(self) -> None:
+        """Start the worker process and wait until it is ready (idempotent)."""
+        if self._proc is not None:
+            return
+        self.spawn()
+        assert self._starting is not None
+        proc, parent = self._starting
+        self._starting = None
         try:
             kind, detail = parent.recv()
         except EOFError:
             kind, detail = "failed", f"exit code {proc.exitcode}"
         if kind != "ready":
+            parent.close()
             proc.join(5)
             raise RuntimeError(f"rule worker did not start: {detail}")
         self._proc, self._conn = proc, parent
 
     def close(self) -> None:
         """Stop the worker process, if any (`__exit__` calls this)."""
+        if self._starting is not None:
+            self._proc, self._conn = self._starting
+            self._starting = None
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:

@@ -92,3 +92,38 @@ def test_a_screen_that_raises_is_screened_again_and_raises_here() -> None:
 
     with pytest.raises(ValueError, match="bug on"):
         parallel.Screens([[1], [2]], screen).results()
+
+
+def test_early_rule_workers_are_handed_over_and_stopped() -> None:
+    """`early_workers` starts a rule worker per policy before the exports are read; the
+    audit takes the one of its policy (once), and every worker is stopped on exit."""
+    from datetime import date
+
+    from dsl.api import load_policies
+    from engine.calendar import load_cn_calendar
+    from engine.derive import derive_case
+    from engine.loader_csv import load_exports
+    from engine.match import _EARLY, DurableStage, early_workers, match_python
+
+    root = Path(__file__).resolve().parents[2]
+    licensing = load_policies(str(root / "policies" / "licensing"))[0][0]
+    road = load_policies(str(root / "policies" / "road_fines"))[0][0]
+    loaded = load_exports([str(root / "fixtures" / "sample" / "licensing_sample.csv")])
+    facts = [
+        derive_case(h, licensing, load_cn_calendar(), date(2026, 11, 20))
+        for h in loaded.cases.values()
+    ]
+    with early_workers([licensing, road]):
+        spawned = [s._matcher._starting for s in _EARLY]
+        assert len(spawned) == 2 and all(p is not None for p in spawned)
+        stage = DurableStage.take(licensing)
+        assert stage._matcher._starting is spawned[0]  # the early worker, not a new one
+        assert DurableStage.take(licensing) is not stage  # handed over once only
+        with stage:
+            oracle = sorted(m for f in facts for m in match_python(f, licensing))
+            assert stage.match(facts) == oracle
+        assert stage._matcher._proc is None  # stopped with its `with`
+    assert _EARLY == []
+    for proc, _conn in spawned:  # type: ignore[misc]
+        proc.join(10)
+        assert not proc.is_alive()  # the road worker nobody took is stopped too
