@@ -9,10 +9,11 @@ nobody adds a step saying why; a lapse whose clauses all find nobody is attribut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from engine.clock_explain import CACHE_LIMIT, ref_text
+from engine.clock_explain import CACHE_LIMIT, day_text, ref_text
 from engine.clocks import Step
 from engine.derive import Candidate, CaseFacts
 from engine.ir import Responsibility, SubjectKind, SubjectRule
@@ -47,18 +48,33 @@ def attribute(
     registers: Registers,
     trail: list[Step],
 ) -> list[Subject]:
-    direct: list[Subject] = []
-    out: list[Subject] = []
+    clauses = _clauses(rules)
+    if len(clauses) == 1:  # most lapses: one clause, and no later one reads its subjects
+        clause = clauses[0]
+        found = clause.resolve(facts, clause, cand, conduct, custody, registers, trail, [])
+    else:
+        found = []
+        direct: list[Subject] = []  # leadership clauses are relative to the direct subject
+        for clause in clauses:
+            subjects = clause.resolve(
+                facts, clause, cand, conduct, custody, registers, trail, direct
+            )
+            direct.extend(s for s in subjects if s.responsibility == _DIRECT)
+            found.extend(subjects)
+    return _distinct(found) or [_unattributed(facts.history, cand.event, trail)]
+
+
+def _distinct(subjects: list[Subject]) -> list[Subject]:
+    """Each (person, responsibility) once, where it first comes."""
+    if len(subjects) < 2:
+        return subjects
     seen: set[tuple[str, str]] = set()
-    for clause in _clauses(rules):
-        found = _resolve(facts, clause, cand, conduct, custody, registers, trail, direct)
-        for s in found:
-            if s.responsibility == _DIRECT:
-                direct.append(s)
-            if (s.person, s.responsibility) not in seen:
-                seen.add((s.person, s.responsibility))
-                out.append(s)
-    return out or [_unattributed(facts.history, cand.event, trail)]
+    out: list[Subject] = []
+    for s in subjects:
+        if (s.person, s.responsibility) not in seen:
+            seen.add((s.person, s.responsibility))
+            out.append(s)
+    return out
 
 
 _DIRECT = Responsibility.DIRECT.value
@@ -67,12 +83,33 @@ _DIRECT = Responsibility.DIRECT.value
 @dataclass(frozen=True, slots=True)
 class _Clause:
     """A responsibility clause with what every finding would otherwise recompute from it:
-    the responsibility's wording (an enum property) and the policy line it cites."""
+    the function that resolves its kind, the responsibility's wording (an enum property),
+    the policy line it cites, and the steps that depend on a day alone (a `Step` is
+    immutable: findings share them)."""
 
     rule: SubjectRule
     kind: SubjectKind
     resp: str
     ref: str
+    resolve: _Resolver
+    by_day: dict[date, Step]  # leadership without a roster: the step per conduct day
+
+
+# A clause's resolver: (facts, clause, candidate, conduct day, custody activities,
+# registers, trail, direct subjects found so far) -> the subjects it names.
+_Resolver = Callable[
+    [
+        CaseFacts,
+        _Clause,
+        Candidate,
+        date,
+        frozenset[str] | None,
+        Registers,
+        list[Step],
+        list[Subject],
+    ],
+    list[Subject],
+]
 
 
 # id(rules) -> (rules, their clauses, direct responsibility first: leadership clauses are
@@ -87,13 +124,14 @@ def _clauses(rules: tuple[SubjectRule, ...]) -> tuple[_Clause, ...]:
             _CLAUSES.clear()
         ordered = sorted(rules, key=lambda r: r.responsibility is not Responsibility.DIRECT)
         clauses = tuple(
-            _Clause(r, r.kind, r.responsibility.value, ref_text(r.ref)) for r in ordered
+            _Clause(r, r.kind, r.responsibility.value, ref_text(r.ref), _RESOLVERS[r.kind], {})
+            for r in ordered
         )
         hit = _CLAUSES[id(rules)] = (rules, clauses)
     return hit[1]
 
 
-def _resolve(
+def _actor_of_it(
     facts: CaseFacts,
     clause: _Clause,
     cand: Candidate,
@@ -103,53 +141,73 @@ def _resolve(
     trail: list[Step],
     direct: list[Subject],
 ) -> list[Subject]:
-    rule, kind, resp, ref = clause.rule, clause.kind, clause.resp, clause.ref
-    if kind is SubjectKind.ACTOR_OF_IT:
-        ev = cand.event
-        if ev is None or not ev.actor:
-            trail.append(Step("holder", f"{resp}：该事件没有经办人记录", ref))
-            return []
-        trail.append(
-            Step("holder", f"责任人：{ev.actor}（{ev.activity}的经办人）— {resp}", ref, ev.event_id)
-        )
-        return [Subject(ev.actor, resp, ev.unit)]
-    if kind in (SubjectKind.ACTOR_OF_FIRST, SubjectKind.ACTOR_OF_LAST):
-        events = facts.history.of(rule.target)
-        if not events:
-            trail.append(Step("holder", f"{resp}：本案没有{rule.target}记录", ref))
-            return []
-        ev = events[0] if kind is SubjectKind.ACTOR_OF_FIRST else events[-1]
-        if not ev.actor:
-            trail.append(
-                Step(
-                    "holder",
-                    f"{resp}：{ev.activity}（{ev.event_id}）没有经办人记录",
-                    ref,
-                    ev.event_id,
-                )
-            )
-            return []
-        which = "首次" if kind is SubjectKind.ACTOR_OF_FIRST else "最后一次"
+    resp, ref = clause.resp, clause.ref
+    ev = cand.event
+    if ev is None or not ev.actor:
+        trail.append(Step("holder", f"{resp}：该事件没有经办人记录", ref))
+        return []
+    trail.append(
+        Step("holder", f"责任人：{ev.actor}（{ev.activity}的经办人）— {resp}", ref, ev.event_id)
+    )
+    return [Subject(ev.actor, resp, ev.unit)]
+
+
+def _actor_of_first_or_last(
+    facts: CaseFacts,
+    clause: _Clause,
+    cand: Candidate,
+    conduct: date,
+    custody: frozenset[str] | None,
+    registers: Registers,
+    trail: list[Step],
+    direct: list[Subject],
+) -> list[Subject]:
+    rule, resp, ref = clause.rule, clause.resp, clause.ref
+    first = clause.kind is SubjectKind.ACTOR_OF_FIRST
+    ev = _first_of(facts.history.events, rule.target, first)
+    if ev is None:
+        trail.append(Step("holder", f"{resp}：本案没有{rule.target}记录", ref))
+        return []
+    if not ev.actor:
         trail.append(
             Step(
                 "holder",
-                f"责任人：{ev.actor}（{which}{ev.activity}的经办人）— {resp}",
+                f"{resp}：{ev.activity}（{ev.event_id}）没有经办人记录",
                 ref,
                 ev.event_id,
             )
         )
-        return [Subject(ev.actor, resp, ev.unit)]
-    if kind is SubjectKind.HOLDER_AT_DEADLINE:
-        return _holder(facts, clause, custody, trail)
-    if kind in (SubjectKind.PRINCIPAL_OF_UNIT, SubjectKind.DEPUTY_OF_UNIT):
-        return _leader(facts, clause, conduct, registers, trail, direct)
-    if kind is SubjectKind.VOTERS_OF:
-        return _voters(facts, clause, registers, trail)
-    return []
+        return []
+    which = "首次" if first else "最后一次"
+    trail.append(
+        Step(
+            "holder",
+            f"责任人：{ev.actor}（{which}{ev.activity}的经办人）— {resp}",
+            ref,
+            ev.event_id,
+        )
+    )
+    return [Subject(ev.actor, resp, ev.unit)]
+
+
+def _first_of(events: list[Event], activity: str, first: bool) -> Event | None:
+    """The first (or last) event of the activity: `history.of(activity)[0]` (or `[-1]`)
+    without building the list of them all."""
+    for e in events if first else reversed(events):
+        if e.activity == activity:
+            return e
+    return None
 
 
 def _holder(
-    facts: CaseFacts, clause: _Clause, custody: frozenset[str] | None, trail: list[Step]
+    facts: CaseFacts,
+    clause: _Clause,
+    cand: Candidate,
+    conduct: date,
+    custody: frozenset[str] | None,
+    registers: Registers,
+    trail: list[Step],
+    direct: list[Subject],
 ) -> list[Subject]:
     rule, resp, ref = clause.rule, clause.resp, clause.ref
     clock = facts.clocks.get(rule.target)
@@ -165,7 +223,7 @@ def _holder(
         facts.history, clock.start_event, clock.deadline, custody, at
     )
     when = (
-        at.isoformat(timespec="minutes") if at is not None else f"{clock.deadline.isoformat()} 终了"
+        at.isoformat(timespec="minutes") if at is not None else f"{day_text(clock.deadline)} 终了"
     )
     if not holder:
         trail.append(
@@ -209,7 +267,7 @@ def holder_at(
         why = f"{latest.time.date().isoformat()} {latest.activity}（{latest.event_id}）未写明接收人"
         return "", why, latest.unit, latest.event_id
     if latest is not None:
-        why = f"{latest.time.date().isoformat()} {latest.activity}给 {latest.assignee}"
+        why = f"{day_text(latest.time.date())} {latest.activity}给 {latest.assignee}"
         return latest.assignee, why, latest.unit, latest.event_id
     why = f"此前无分派/转办记录，按{accepting.activity}的经办人"
     return accepting.actor, why, accepting.unit, accepting.event_id
@@ -218,7 +276,9 @@ def holder_at(
 def _leader(
     facts: CaseFacts,
     clause: _Clause,
+    cand: Candidate,
     conduct: date,
+    custody: frozenset[str] | None,
     registers: Registers,
     trail: list[Step],
     direct: list[Subject],
@@ -226,13 +286,13 @@ def _leader(
     rule, resp, ref = clause.rule, clause.resp, clause.ref
     roster = registers.roster
     if not roster.posts:
-        trail.append(
-            Step(
-                "leader",
-                f"{resp}：未提供人员名册（--roster），无法确定 {conduct.isoformat()} 的领导",
-                ref,
-            )
-        )
+        step = clause.by_day.get(conduct)  # the same for every lapse of that day
+        if step is None:
+            if len(clause.by_day) >= CACHE_LIMIT:
+                clause.by_day.clear()
+            text = f"{resp}：未提供人员名册（--roster），无法确定 {conduct.isoformat()} 的领导"
+            step = clause.by_day[conduct] = Step("leader", text, ref)
+        trail.append(step)
         return []
     unit = rule.target or _unit_of_direct(direct, roster, conduct)
     if not unit:
@@ -285,14 +345,20 @@ def _unit_of_direct(direct: list[Subject], roster: Roster, day: date) -> str:
 
 
 def _voters(
-    facts: CaseFacts, clause: _Clause, registers: Registers, trail: list[Step]
+    facts: CaseFacts,
+    clause: _Clause,
+    cand: Candidate,
+    conduct: date,
+    custody: frozenset[str] | None,
+    registers: Registers,
+    trail: list[Step],
+    direct: list[Subject],
 ) -> list[Subject]:
     rule, resp, ref = clause.rule, clause.resp, clause.ref
-    events = facts.history.of(rule.target)
-    if not events:
+    decision = _first_of(facts.history.events, rule.target, True)
+    if decision is None:
         trail.append(Step("vote", f"{resp}：本案没有{rule.target}记录", ref))
         return []
-    decision = events[0]
     votes = registers.votes.of(decision.event_id)
     if not votes:
         trail.append(
@@ -344,3 +410,14 @@ def _unattributed(history: CaseHistory, ev: Event | None, trail: list[Step]) -> 
     reason = "责任条款未能确定具体责任人"
     trail.append(Step("holder", f"{UNATTRIBUTED}：{reason}；责任单位 {unit or '未知'}"))
     return Subject("", UNATTRIBUTED, unit, reason)
+
+
+_RESOLVERS: dict[SubjectKind, _Resolver] = {
+    SubjectKind.ACTOR_OF_IT: _actor_of_it,
+    SubjectKind.ACTOR_OF_FIRST: _actor_of_first_or_last,
+    SubjectKind.ACTOR_OF_LAST: _actor_of_first_or_last,
+    SubjectKind.HOLDER_AT_DEADLINE: _holder,
+    SubjectKind.PRINCIPAL_OF_UNIT: _leader,
+    SubjectKind.DEPUTY_OF_UNIT: _leader,
+    SubjectKind.VOTERS_OF: _voters,
+}

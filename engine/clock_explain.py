@@ -5,7 +5,8 @@ the promised limit), suspensions, extensions, deadline, state — each citing th
 line and the event it rests on. Built lazily: only clocks that reach a finding pay for it.
 
 A large audit explains tens of thousands of clocks, so the texts that depend on the
-policy alone (a rule's `file:line`, a limit's wording) are built once per rule.
+policy alone (a rule's `file:line`, a limit's wording, a clock's start wording) are built
+once per rule, and the steps that depend on one day alone once per day.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from engine.clock_parts import Step
-from engine.ir import Limit, PolicyRef
+from engine.ir import Clock, Limit, PolicyRef, StartTrigger
 
 if TYPE_CHECKING:
     from engine.clocks import ClockResult
@@ -37,18 +38,33 @@ def ref_text(ref: PolicyRef) -> str:
     return hit[1]
 
 
+# day -> its ISO text. date.isoformat() costs more than a lookup, and the steps and facts
+# of an audit's findings name a few thousand distinct days tens of thousands of times.
+_DAY_TEXT: dict[date, str] = {}
+
+
+def day_text(day: date) -> str:
+    """`day.isoformat()`, formatted once per day (for a `date`, not a `datetime`)."""
+    text = _DAY_TEXT.get(day)
+    if text is None:
+        if len(_DAY_TEXT) >= 100_000:
+            _DAY_TEXT.clear()
+        text = _DAY_TEXT[day] = day.isoformat()
+    return text
+
+
 def explain_clock(r: ClockResult) -> list[Step]:
     clock = r.clock
     if r.state == "inactive" or r.origin_event is None or r.trigger is None:
         return []
-    e, trig = r.origin_event, r.trigger
-    why = f"（{trig.note}）" if trig.note else ""
-    part = f"（环节时限，属于「{clock.step_of}」）" if clock.step_of else ""
+    texts = _clock_texts(clock)
+    e = r.origin_event
+    head, tail, trig_ref = texts.trigger(r.trigger)
     steps = [
         Step(
             "clock_start",
-            f"「{clock.label}」{part}自 {e.activity}（{e.time.date().isoformat()}）起算{why}",
-            ref_text(trig.ref),
+            f"{head}{e.activity}（{day_text(e.time.date())}）{tail}",
+            trig_ref,
             e.event_id,
         )
     ]
@@ -58,26 +74,115 @@ def explain_clock(r: ClockResult) -> list[Step]:
             Step(
                 "limit",
                 f"「{clock.label}」没有适用于本案的期限（案件属性不符合任何 limit 条件），未计算",
-                ref_text(clock.ref),
+                texts.ref,
             )
         )
         return steps
     # Most clocks never restart, suspend or extend: skip building empty lists for them.
     if r.restarts:
         steps.extend(_restart_steps(r))
-    limit_ref = ref_text(limit.ref)
-    steps.append(_limit_step(r, limit, limit_ref))
+    lt = texts.limit(limit)
+    steps.append(lt.limit_step(r))
     if r.suspensions:
         steps.extend(_suspension_steps(r))
     if r.extensions:
-        steps.extend(_extension_steps(r, limit_ref))
+        steps.extend(_extension_steps(r, lt.ref))
     assert r.as_of is not None
-    steps.append(Step("deadline", _deadline_text(r), limit_ref))
+    steps.append(lt.deadline_step(r))
     if limit.promised is not None:
         steps.append(Step("promised", _promised_text(r), ref_text(limit.promised.ref)))
-    end_day = r.stop_event.time.date() if r.stop_event is not None else r.as_of
-    steps.append(_state_step(r, end_day, r.as_of))
+    steps.append(_state_step(r, texts))
     return steps
+
+
+class _ClockTexts:
+    """What a clock's explanation says whatever the case: its start wording per trigger,
+    the policy lines it cites, its stop activities in words."""
+
+    __slots__ = ("clock", "limits", "ref", "start_head", "stops", "triggers")
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock  # held: the cache is keyed by its id
+        part = f"（环节时限，属于「{clock.step_of}」）" if clock.step_of else ""
+        self.start_head = f"「{clock.label}」{part}自 "
+        self.ref = ref_text(clock.ref)
+        self.stops = "、".join(clock.stops)
+        # id(trigger) -> (trigger, (head, tail, ref)); id(limit) -> its texts. The objects
+        # are held so that their ids stay their own.
+        self.triggers: dict[int, tuple[StartTrigger, tuple[str, str, str]]] = {}
+        self.limits: dict[int, _LimitTexts] = {}
+
+    def trigger(self, trig: StartTrigger) -> tuple[str, str, str]:
+        """The clock_start text around the event's activity and day, and the line cited."""
+        hit = self.triggers.get(id(trig))
+        if hit is None:
+            why = f"（{trig.note}）" if trig.note else ""
+            hit = self.triggers[id(trig)] = (
+                trig,
+                (self.start_head, f"起算{why}", ref_text(trig.ref)),
+            )
+        return hit[1]
+
+    def limit(self, limit: Limit) -> _LimitTexts:
+        lt = self.limits.get(id(limit))
+        if lt is None:
+            lt = self.limits[id(limit)] = _LimitTexts(limit)
+        return lt
+
+
+class _LimitTexts:
+    """A limit's wording and the steps that depend on one day only. A day limit's `limit`
+    step depends on the start day alone, a plain `deadline` step on the deadline day
+    alone: an audit has a few thousand distinct days and tens of thousands of clocks, so
+    those steps are built once per day and shared (a `Step` is immutable)."""
+
+    __slots__ = ("by_deadline", "by_start", "is_hours", "limit", "ref", "words")
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self.ref = ref_text(limit.ref)
+        self.is_hours, self.words = _limit_words(limit)
+        self.by_start: dict[date, Step] = {}
+        self.by_deadline: dict[date, Step] = {}
+
+    def limit_step(self, r: ClockResult) -> Step:
+        assert r.start_event is not None
+        start = r.start_event
+        if self.is_hours:
+            if r.day_precision_start:
+                since = f"{start.activity}只记录了日期，自 {start.time.date().isoformat()} 终了起算"
+            else:
+                since = f"自 {start.time.isoformat(timespec='minutes')} 起算"
+            return Step("limit", f"{self.words}，{since}，不计中止期间", self.ref)
+        day = start.time.date()
+        step = self.by_start.get(day)
+        if step is None:
+            text = f"{self.words}自 {day.isoformat()} 次日起算，不计中止期间"
+            step = self.by_start[day] = Step("limit", text, self.ref)
+        return step
+
+    def deadline_step(self, r: ClockResult) -> Step:
+        assert r.deadline is not None
+        if r.merged or r.extensions or r.provisional or r.deadline_at is not None:
+            return Step("deadline", _deadline_text(r), self.ref)
+        step = self.by_deadline.get(r.deadline)  # the plain case, most clocks
+        if step is None:
+            text = f"期限届满日 {r.deadline.isoformat()}"
+            step = self.by_deadline[r.deadline] = Step("deadline", text, self.ref)
+        return step
+
+
+# id(clock) -> its texts (which hold the clock, so that its id stays its own).
+_CLOCK_TEXTS: dict[int, _ClockTexts] = {}
+
+
+def _clock_texts(clock: Clock) -> _ClockTexts:
+    texts = _CLOCK_TEXTS.get(id(clock))
+    if texts is None or texts.clock is not clock:
+        if len(_CLOCK_TEXTS) >= CACHE_LIMIT:
+            _CLOCK_TEXTS.clear()
+        texts = _CLOCK_TEXTS[id(clock)] = _ClockTexts(clock)
+    return texts
 
 
 def _restart_steps(r: ClockResult) -> list[Step]:
@@ -97,39 +202,13 @@ def _restart_steps(r: ClockResult) -> list[Step]:
     return out
 
 
-def _limit_step(r: ClockResult, limit: Limit, ref: str) -> Step:
-    assert r.start_event is not None
-    start = r.start_event
-    is_hours, words = _limit_words(limit)
-    if not is_hours:
-        text = f"{words}自 {start.time.date().isoformat()} 次日起算，不计中止期间"
-    else:
-        if r.day_precision_start:
-            since = f"{start.activity}只记录了日期，自 {start.time.date().isoformat()} 终了起算"
-        else:
-            since = f"自 {start.time.isoformat(timespec='minutes')} 起算"
-        text = f"{words}，{since}，不计中止期间"
-    return Step("limit", text, ref)
-
-
-# id(limit) -> (limit, (counted in hours?, its words before the start)); the limit is held
-# so that its id stays its own. A unit's label and kind are enum properties: read once.
-_LIMIT_WORDS: dict[int, tuple[Limit, tuple[bool, str]]] = {}
-
-
 def _limit_words(limit: Limit) -> tuple[bool, str]:
-    hit = _LIMIT_WORDS.get(id(limit))
-    if hit is None:
-        if len(_LIMIT_WORDS) >= CACHE_LIMIT:
-            _LIMIT_WORDS.clear()
-        unit = limit.unit
-        if unit.is_hours:
-            office = "（仅计工作日的办公时间）" if unit.value == "workhours" else ""
-            words = (True, f"期限 {limit.amount}{unit.label}{office}")
-        else:
-            words = (False, f"期限 {limit.amount}{unit.label}，{_rollover_note(limit)}")
-        hit = _LIMIT_WORDS[id(limit)] = (limit, words)
-    return hit[1]
+    """Whether the limit counts hours, and its words before the start."""
+    unit = limit.unit
+    if unit.is_hours:
+        office = "（仅计工作日的办公时间）" if unit.value == "workhours" else ""
+        return True, f"期限 {limit.amount}{unit.label}{office}"
+    return False, f"期限 {limit.amount}{unit.label}，{_rollover_note(limit)}"
 
 
 def _suspension_steps(r: ClockResult) -> list[Step]:
@@ -206,26 +285,29 @@ def _promised_text(r: ClockResult) -> str:
     return f"承诺期限 {r.promised_amount}{unit}，届满于 {when}；{state}"
 
 
-def _state_step(r: ClockResult, end: date, as_of: date) -> Step:
-    assert r.deadline is not None
+def _state_step(r: ClockResult, texts: _ClockTexts) -> Step:
+    assert r.deadline is not None and r.as_of is not None
     state = r.state
-    if state == "met":
-        assert r.stop_event is not None
-        text = f"{r.stop_event.activity}于 {end.isoformat()}，在期限内"
-    elif state == "late":
-        assert r.stop_event is not None
+    stop = r.stop_event
+    if state == "late":  # first: the state of most clocks that reach a finding
+        assert stop is not None
         hours = (
             f"（{r.overdue_hours} 小时）"
             if r.deadline_at is not None
             else f"（{r.overdue_days} 日）"
         )
-        text = f"{r.stop_event.activity}于 {end.isoformat()}，超过期限 {r.overdue_workdays} 个工作日{hours}"
+        text = (
+            f"{stop.activity}于 {day_text(stop.time.date())}，"
+            f"超过期限 {r.overdue_workdays} 个工作日{hours}"
+        )
+    elif state == "met":
+        assert stop is not None
+        text = f"{stop.activity}于 {day_text(stop.time.date())}，在期限内"
     elif state == "overdue":
         text = (
-            f"截至 {as_of.isoformat()} 仍未{'、'.join(r.clock.stops)}，已超过期限 "
+            f"截至 {r.as_of.isoformat()} 仍未{texts.stops}，已超过期限 "
             f"{r.overdue_workdays} 个工作日（持续中）"
         )
     else:
-        text = f"截至 {as_of.isoformat()} 尚在期限内，剩余 {r.remaining_workdays} 个工作日"
-    ev = r.stop_event.event_id if r.stop_event is not None else ""
-    return Step("stop", text, ref_text(r.clock.ref), ev)
+        text = f"截至 {r.as_of.isoformat()} 尚在期限内，剩余 {r.remaining_workdays} 个工作日"
+    return Step("stop", text, texts.ref, stop.event_id if stop is not None else "")

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from engine.attribution import Subject, attribute
-from engine.clock_explain import ref_text
+from engine.clock_explain import day_text, ref_text
 from engine.clocks import ClockResult, Step
 from engine.derive import Candidate, CaseFacts
-from engine.expr_eval import holds, resolve
-from engine.grading import GradeState, level_of
-from engine.ir import ClockRef, ForEachKind, Ladder, Lapse, Policy
+from engine.expr_eval import Value, holds, resolve
+from engine.grading import GradeState
+from engine.ir import ClockRef, ForEachKind, Ladder, Lapse, Modifier, Policy, Ref
 from engine.match import FIXED, NO_BAND, Match, refs_of
 from engine.model import Event
 from engine.registers import Registers
@@ -111,6 +112,12 @@ def build_findings(
     facts: CaseFacts, matches: list[Match], policy: Policy, registers: Registers = _EMPTY
 ) -> list[Finding]:
     plan = _plan(policy)
+    if len(matches) == 1:  # the common case: no table of the case's candidates
+        m = matches[0]
+        for c in facts.candidates:  # keys are unique within a case
+            if c.key == m.key and c.lapse == m.lapse:
+                return [_finding(facts, c, plan.lapses[m.lapse], m.band, plan, registers)]
+        raise KeyError((m.lapse, m.key))
     by_key = {(c.lapse, c.key): c for c in facts.candidates}
     return [
         _finding(facts, by_key[(m.lapse, m.key)], plan.lapses[m.lapse], m.band, plan, registers)
@@ -120,27 +127,50 @@ def build_findings(
 
 @dataclass(frozen=True, slots=True)
 class _Band:
-    """A grading band's explanation around the measured value, and its level's rank."""
+    """A grading band's explanation around the measured value, its level's rank and the
+    grade it gives before modifiers. The step depends on the value alone: it is built
+    once per value and shared (a `Step` is immutable)."""
 
     head: str  # 基准处理：LEVEL（LADDER；量度
     tail: str  # 落在 LOW..HIGH 档）
     ref: str
     rank: int
+    grade: str
+    steps: dict[int, Step]  # measured value -> its step
+
+    def step(self, value: Value) -> Step:
+        if type(value) is not int:  # a bool would share an int's key but not its text
+            return Step("grade", f"{self.head}{value}{self.tail}", self.ref)
+        step = self.steps.get(value)
+        if step is None:
+            step = self.steps[value] = Step("grade", f"{self.head}{value}{self.tail}", self.ref)
+        return step
+
+
+# A lapse's modifier as _base_grade reads it: the modifier and, for one decided by the
+# person pass over the run (repeat offence, sanction period), its pending entry as is.
+_ModifierPlan = tuple[Modifier, tuple[Modifier, bool | None, str] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class _LapsePlan:
     """What a lapse's findings share, worked out once per policy rather than per finding:
-    the policy lines cited, the clocks its condition reads, the grading texts and ranks."""
+    the policy lines cited, the clocks its condition reads, the grading steps, ranks and
+    grades, which modifiers wait for the person pass."""
 
     lapse: Lapse
     ref: str
-    reads: frozenset[str]  # clocks the condition reads (they explain the finding too)
+    anchor_clock: str
+    other_reads: frozenset[str]  # other clocks the condition reads (they explain it too)
+    refused_of: str  # `for each refused extension of CLOCK`: the clock, else ""
     ladder: Ladder | None
-    grade_ref: str
-    fixed_text: str
+    measure: Ref | None
+    fixed_step: Step  # the grade step of a fixed grade
     fixed_rank: int
+    fixed_grade: str
+    no_band_ref: str
     bands: tuple[_Band, ...]
+    modifiers: tuple[_ModifierPlan, ...]
     extra: tuple[tuple[str, Any], ...]  # a finding's initial `extra`
 
 
@@ -179,21 +209,37 @@ def _lapse_plan(policy: Policy, lapse: Lapse) -> _LapsePlan:
     def rank(level: str) -> int:
         return levels.index(level) if level in levels else -1
 
+    def grade(rank: int) -> str:  # level_of a fresh grade state of that rank
+        return levels[rank] if ladder is not None and rank >= 0 else ""
+
+    grade_ref = ref_text(g.ref)
     level = g.fixed or ""
     bands = []
     for b in g.bands:
         rng = f"{b.low}..{b.high}" if b.high is not None else f"{b.low}.."
         head = f"基准处理：{b.level}（{g.ladder}；量度 "
-        bands.append(_Band(head, f" 落在 {rng} 档）", ref_text(b.ref), rank(b.level)))
+        r = rank(b.level)
+        bands.append(_Band(head, f" 落在 {rng} 档）", ref_text(b.ref), r, grade(r), {}))
+    reads = frozenset(r.clock for r in refs_of(lapse.condition) if isinstance(r, ClockRef))
+    fe = lapse.for_each
+    refused = fe is not None and fe.kind is ForEachKind.REFUSED_EXTENSION
     return _LapsePlan(
         lapse=lapse,
         ref=ref_text(lapse.ref),
-        reads=frozenset(r.clock for r in refs_of(lapse.condition) if isinstance(r, ClockRef)),
+        anchor_clock=lapse.anchor_clock or "",
+        other_reads=reads - {lapse.anchor_clock} if lapse.anchor_clock else reads,
+        refused_of=fe.target if fe is not None and refused else "",
         ladder=ladder,
-        grade_ref=ref_text(g.ref),
-        fixed_text=f"处理：{level}（{g.ladder}，固定档）",
+        measure=g.measure,
+        fixed_step=Step("grade", f"处理：{level}（{g.ladder}，固定档）", grade_ref),
         fixed_rank=rank(level),
+        fixed_grade=grade(rank(level)),
+        no_band_ref=grade_ref,
         bands=tuple(bands),
+        modifiers=tuple(
+            (mod, (mod, None, "") if mod.repeat is not None or mod.during_sanction else None)
+            for mod in g.modifiers
+        ),
         extra=(("lapse_source", lapse.source),),
     )
 
@@ -208,37 +254,49 @@ def _finding(
 ) -> Finding:
     history = facts.history
     lapse = lp.lapse
-    policy = plan.policy
-    trail: list[Step] = []
-    evidence: list[Event] = []
-    anchor_clock = facts.clocks.get(lapse.anchor_clock) if lapse.anchor_clock else None
-    fact_values: dict[str, Any] = {}
-    if anchor_clock is not None and anchor_clock.deadline is not None:
-        trail.extend(anchor_clock.trail)
-        evidence.extend(_clock_evidence(anchor_clock))
-        fact_values.update(_clock_facts(anchor_clock))
-    if lp.reads:
-        for name, clock in facts.clocks.items():
+    clocks = facts.clocks
+    anchor_clock = clocks.get(lp.anchor_clock) if lp.anchor_clock else None
+    # The anchor clock explains the finding once it has a deadline ("dated").
+    dated = anchor_clock if anchor_clock is not None and anchor_clock.deadline is not None else None
+    if dated is not None:
+        trail = list(dated.trail)
+        evidence = _clock_evidence(dated)
+        fact_values = _clock_facts(dated)
+    else:
+        trail, evidence, fact_values = [], [], {}
+    if lp.other_reads:
+        for name, clock in clocks.items():
             # Other clocks this lapse's condition read (e.g. deemed acceptance) explain too.
-            if clock is not anchor_clock and name in lp.reads and clock.deadline is not None:
+            if name in lp.other_reads and clock is not anchor_clock and clock.deadline is not None:
                 trail.extend(clock.trail)
     ev = cand.event
     if ev is not None:
+        when = ev.time.isoformat()
+        fact_values["event_time"] = when
         _event_facts(facts, lp, ev, cand, fact_values, trail)
         evidence.append(ev)
-    conduct = _conduct(anchor_clock, ev, history.events)
+        conduct = ev.time.date()
+        anchor = f"{when}#{ev.event_id}"
+    elif dated is not None:
+        assert dated.deadline is not None
+        conduct = dated.deadline
+        anchor = day_text(conduct)
+    else:
+        conduct = history.events[-1].time.date()
+        anchor = ""
     subjects = attribute(facts, lapse.subjects, cand, conduct, plan.custody, registers, trail)
-    state = _base_grade(lp, band, cand, trail)
-    anchor = _anchor(anchor_clock, ev)
+    state, grade = _base_grade(lp, band, cand, trail)
     if anchor_clock is not None and anchor_clock.provisional:
         fact_values["provisional"] = True
+    policy = plan.policy
+    case_id = history.case_id
     return Finding(
-        id=finding_id(policy.id, lapse.id, history.case_id, subjects[0].person, anchor),
-        case_id=history.case_id,
+        id=finding_id(policy.id, lapse.id, case_id, subjects[0].person, anchor),
+        case_id=case_id,
         lapse=lapse.id,
         label=lapse.label,
         category=lapse.category,
-        grade=level_of(state),
+        grade=grade,
         ladder=lapse.grading.ladder,
         subjects=subjects,
         facts=fact_values,
@@ -254,7 +312,7 @@ def _finding(
 
 
 def finding_id(policy_id: str, lapse_id: str, case_id: str, person: str, anchor: str) -> str:
-    raw = "\x1f".join((policy_id, lapse_id, case_id, person, anchor)).encode()
+    raw = f"{policy_id}\x1f{lapse_id}\x1f{case_id}\x1f{person}\x1f{anchor}".encode()
     return hashlib.sha256(raw).hexdigest()[:20]
 
 
@@ -266,23 +324,23 @@ def _event_facts(
     values: dict[str, Any],
     trail: list[Step],
 ) -> None:
-    values["event_time"] = ev.time.isoformat()
+    """The facts and steps of the event a `for each` lapse was found on (its time is in
+    `values` already: the finding's anchor shows it too)."""
     values["index"] = cand.scope.index
     trail.append(
         Step(
             "event",
-            f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}，{ev.actor or '经办人空'}）",
+            f"{ev.activity}（{ev.event_id}，{day_text(ev.time.date())}，{ev.actor or '经办人空'}）",
             lp.ref,
             ev.event_id,
         )
     )
-    fe = lp.lapse.for_each
-    if fe is None or fe.kind is not ForEachKind.REFUSED_EXTENSION:
+    if not lp.refused_of:
         return
-    clock = facts.clocks.get(fe.target)
+    clock = facts.clocks.get(lp.refused_of)
     if clock is None:
         return
-    trail.extend(s for s in clock.trail if s.kind in ("clock_start", "limit"))
+    trail.extend([s for s in clock.trail if s.kind == "clock_start" or s.kind == "limit"])
     for x in clock.extensions:
         if x.event is ev and not x.accepted:
             values["reason"] = x.reason
@@ -297,21 +355,13 @@ def _event_facts(
             )
 
 
-def _conduct(clock: ClockResult | None, ev: Event | None, events: list[Event]) -> date:
-    if ev is not None:
-        return ev.time.date()
-    if clock is not None and clock.deadline is not None:
-        return clock.deadline
-    return events[-1].time.date()
-
-
 def _clock_facts(c: ClockResult) -> dict[str, Any]:
     assert c.deadline is not None
     exts = c.extensions
     accepted = sum(1 for x in exts if x.accepted) if exts else 0
     out: dict[str, Any] = {
         "clock": c.clock.name,
-        "deadline": c.deadline.isoformat(),
+        "deadline": day_text(c.deadline),
         "overdue_workdays": c.overdue_workdays,
         "overdue_days": c.overdue_days,
         "ongoing": c.state == "overdue",
@@ -347,45 +397,47 @@ def _dedupe(events: list[Event]) -> list[Event]:
         a, b = events
         if a.event_id == b.event_id:
             return [a]
-        return [a, b] if (a.time, a.seq) <= (b.time, b.seq) else [b, a]
+        # One comparison of the times usually decides, where comparing (time, seq) tuples
+        # tests the times for equality first (aware times: each test may ask utcoffset()).
+        if a.time < b.time:
+            return [a, b]
+        if b.time < a.time:
+            return [b, a]
+        return [a, b] if a.seq <= b.seq else [b, a]
     seen: dict[str, Event] = {}
     for e in events:
         seen.setdefault(e.event_id, e)
-    return sorted(seen.values(), key=_time_order)
+    # By (time, seq) in two stable passes: comparing times alone costs half as much.
+    out = sorted(seen.values(), key=_seq)
+    out.sort(key=_time)
+    return out
 
 
-def _time_order(e: Event) -> tuple[datetime, int]:
-    return (e.time, e.seq)
+_seq = attrgetter("seq")
+_time = attrgetter("time")
 
 
-def _anchor(clock: ClockResult | None, ev: Event | None) -> str:
-    if ev is not None:
-        return f"{ev.time.isoformat()}#{ev.event_id}"
-    if clock is not None and clock.deadline is not None:
-        return clock.deadline.isoformat()
-    return ""
-
-
-def _base_grade(lp: _LapsePlan, band: int, cand: Candidate, trail: list[Step]) -> GradeState:
-    g = lp.lapse.grading
-    rank = -1
+def _base_grade(
+    lp: _LapsePlan, band: int, cand: Candidate, trail: list[Step]
+) -> tuple[GradeState, str]:
+    """The grade state before modifiers, and the grade it gives (`level_of` the state)."""
     if band == FIXED:
-        trail.append(Step("grade", lp.fixed_text, lp.grade_ref))
-        rank = lp.fixed_rank
+        trail.append(lp.fixed_step)
+        rank, grade = lp.fixed_rank, lp.fixed_grade
     elif band == NO_BAND:
-        value = resolve(g.measure, cand.scope) if g.measure is not None else ""
-        trail.append(Step("grade", f"量度 {value} 不在任何分档内，未定档", lp.grade_ref))
+        value = resolve(lp.measure, cand.scope) if lp.measure is not None else ""
+        trail.append(Step("grade", f"量度 {value} 不在任何分档内，未定档", lp.no_band_ref))
+        rank, grade = -1, ""
     else:
-        assert g.measure is not None
+        assert lp.measure is not None
         b = lp.bands[band]
-        value = resolve(g.measure, cand.scope)
-        trail.append(Step("grade", f"{b.head}{value}{b.tail}", b.ref))
-        rank = b.rank
-    state = GradeState(lp.ladder, rank, final_rank=rank)
-    for mod in g.modifiers:
-        if mod.repeat is not None or mod.during_sanction:
-            state.pending.append((mod, None, ""))  # decided by the person pass over the run
+        trail.append(b.step(resolve(lp.measure, cand.scope)))
+        rank, grade = b.rank, b.grade
+    pending: list[tuple[Modifier, bool | None, str]] = []
+    for mod, deferred in lp.modifiers:
+        if deferred is not None:
+            pending.append(deferred)  # decided by the person pass over the run
         else:
             applies = holds(mod.when, cand.scope)
-            state.pending.append((mod, applies, "条件成立" if applies else ""))
-    return state
+            pending.append((mod, applies, "条件成立" if applies else ""))
+    return GradeState(lp.ladder, rank, pending, rank), grade

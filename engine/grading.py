@@ -85,7 +85,7 @@ def regrade(
     pursuable_months: dict[str, int | None] | None = None,
 ) -> None:
     """Resolve person-level modifiers, apply every modifier in order, set the grade."""
-    ordered = sorted(findings, key=_run_order)
+    ordered = _in_run_order(findings)
     history: dict[tuple[str, str], _Past] = {}  # (person, category) -> their earlier lapses
     current_ids: set[str] | None = None  # built only when there are priors to check
     for p in priors:
@@ -95,24 +95,39 @@ def regrade(
             _past(history, (p.person, p.category)).add(p.conduct, f"prior:{p.finding_id}")
     months_by_lapse = pursuable_months or {}
     for f in ordered:
-        person = f.person
-        state = f.grade_state
         if f.facts.get("not_pursued"):
             continue  # a lighter later version does not treat it as a lapse: nothing to grade
-        resolved: list[tuple[Modifier, bool, str]] = []
-        for mod, applies, why in state.pending:
-            if applies is None:
-                applies, why = _person_condition(mod, f, person, history, sanctions)
-            resolved.append((mod, applies, why))
-        _apply(f, state, resolved)
+        person = f.person
+        state = f.grade_state
+        if state.pending:
+            resolved: list[tuple[Modifier, bool, str]] = []
+            for mod, applies, why in state.pending:
+                if applies is None:
+                    applies, why = _person_condition(mod, f, person, history, sanctions)
+                resolved.append((mod, applies, why))
+            _apply(f, state, resolved)
+        else:  # most lapses have no modifier: the base grade stands
+            _settle(f, state, state.base_rank)
         if person:
             _past(history, (person, f.category)).add(f.conduct, f.id)
         if as_of is not None:
-            _time_bar(f, as_of, months_by_lapse.get(f.lapse))
+            months = months_by_lapse.get(f.lapse)
+            if months is not None:
+                _time_bar(f, as_of, months)
 
 
-# "Earlier" for the person pass: (conduct day, case, lapse, id), never the input order.
-_run_order = attrgetter("conduct", "case_id", "lapse", "id")
+def _in_run_order(findings: Sequence[Gradable]) -> list[Gradable]:
+    """The order in which "earlier" is meant for the person pass: (conduct day, case,
+    lapse, id), never the input order. Two stable passes give it: the first runs over
+    findings mostly in case order already, the second compares days alone; one pass on
+    the 4-tuples costs more."""
+    ordered = sorted(findings, key=_case_order)
+    ordered.sort(key=_conduct)
+    return ordered
+
+
+_case_order = attrgetter("case_id", "lapse", "id")
+_conduct = attrgetter("conduct")
 
 
 def _past(history: dict[tuple[str, str], _Past], key: tuple[str, str]) -> _Past:
@@ -133,12 +148,19 @@ class _Past:
         self.ids: list[str] = []
 
     def add(self, day: date, fid: str) -> None:
-        i = bisect.bisect_right(self.days, day)
-        self.days.insert(i, day)
+        days = self.days
+        if not days or day >= days[-1]:  # the run comes in day order: usually the last
+            days.append(day)
+            self.ids.append(fid)
+            return
+        i = bisect.bisect_right(days, day)
+        days.insert(i, day)
         self.ids.insert(i, fid)
 
-    def between(self, lo: date, hi: date) -> list[str]:
-        return self.ids[bisect.bisect_left(self.days, lo) : bisect.bisect_right(self.days, hi)]
+    def span(self, lo: date, hi: date) -> tuple[int, int]:
+        """The index range of the lapses from `lo` to `hi` (both included) in `ids`: a
+        count and a few names need no copy of a busy person's thousands of ids."""
+        return bisect.bisect_left(self.days, lo), bisect.bisect_right(self.days, hi)
 
 
 def _person_condition(
@@ -152,20 +174,20 @@ def _person_condition(
         if not person:
             return False, "责任人不明确，不认定重复"
         category = mod.repeat.category or f.category
-        since = add_months(f.conduct, -mod.repeat.months)
         past = history.get((person, category))
-        earlier = past.between(since, f.conduct) if past is not None else []
-        if earlier:
-            shown = "、".join(
-                [
-                    f"{e[6:]}（已确认的以往发现）" if e.startswith("prior:") else e
-                    for e in earlier[:3]
-                ]
-            )
-            return (
-                True,
-                f"{person} 在此前 {mod.repeat.months} 个月内已有同类（{category}）问题 {len(earlier)} 件：{shown}",
-            )
+        if past is not None:
+            start, end = past.span(_months_before(f.conduct, mod.repeat.months), f.conduct)
+            if end > start:
+                shown = "、".join(
+                    [
+                        f"{e[6:]}（已确认的以往发现）" if e.startswith("prior:") else e
+                        for e in past.ids[start : min(end, start + 3)]
+                    ]
+                )
+                return (
+                    True,
+                    f"{person} 在此前 {mod.repeat.months} 个月内已有同类（{category}）问题 {end - start} 件：{shown}",
+                )
         return False, f"{person} 在此前 {mod.repeat.months} 个月内没有同类（{category}）问题"
     if mod.during_sanction:
         active = sanctions.active(person, f.conduct) if sanctions is not None and person else None
@@ -176,6 +198,21 @@ def _person_condition(
             )
         return False, f"{person} 于 {f.conduct.isoformat()} 不在处分期内"
     return False, ""
+
+
+# (day, months) -> the day that many months earlier: a repeat window opens there, and
+# tens of thousands of findings share a few thousand days.
+_MONTHS_BEFORE: dict[tuple[date, int], date] = {}
+
+
+def _months_before(day: date, months: int) -> date:
+    key = (day, months)
+    since = _MONTHS_BEFORE.get(key)
+    if since is None:
+        if len(_MONTHS_BEFORE) >= 100_000:
+            _MONTHS_BEFORE.clear()
+        since = _MONTHS_BEFORE[key] = add_months(day, -months)
+    return since
 
 
 def _apply(f: Gradable, state: GradeState, resolved: list[tuple[Modifier, bool, str]]) -> None:
@@ -213,6 +250,11 @@ def _apply(f: Gradable, state: GradeState, resolved: list[tuple[Modifier, bool, 
                 ref,
             )
         )
+    _settle(f, state, rank)
+
+
+def _settle(f: Gradable, state: GradeState, rank: int) -> None:
+    """The final rank, and the grade it gives."""
     state.final_rank = rank
     f.grade = level_of(state)
     if state.exempt:
