@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from engine.calendar import WorkCalendar
 from engine.clock_count import count_days, count_hours, count_plain_days
+from engine.clock_explain import explain_clock
 from engine.clock_parts import ExtensionOutcome, Step, SuspensionPair, pair_suspensions
 from engine.daycount import Interval
 from engine.expr_eval import (
@@ -104,8 +105,6 @@ class ClockResult:
         """The explanation steps, built on first use: most clocks never reach a finding,
         and formatting text for every one of a million cases would dominate the audit."""
         if self._trail is None:
-            from engine.clock_explain import explain_clock
-
             self._trail = explain_clock(self)
         return self._trail
 
