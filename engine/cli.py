@@ -35,7 +35,44 @@ exit codes: 0 ok · 1 checked and failed (see --help of each verb) · 2 usage/in
 """
 
 
+# What a verb leaves for the end of the process (`keep_until_exit`), and whether the
+# process ends with a hard exit (`console`) rather than by freeing it.
+_KEPT: list[object] = []
+_HARD_EXIT = False
+
+
+def keep_until_exit(*objects: object) -> None:
+    """Keep large structures (a million-event audit's histories and findings) until the
+    process ends instead of freeing them object by object now. Run as the `wenze` program
+    (`console`), the process then ends without freeing them and the OS takes the memory
+    back at once; when `main` is called in-process (the tests), they are freed as it
+    returns."""
+    _KEPT.extend(objects)
+
+
+def console() -> None:
+    """The `wenze` program: `main`, then flush the output and end the process without
+    freeing its objects, which took half a second after a million-event audit (mypy ends
+    the same way). Nothing is left unwritten: every verb closes its files and commits its
+    database before it returns, and rule workers are stopped by then."""
+    global _HARD_EXIT
+    _HARD_EXIT = True
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        if not _HARD_EXIT:
+            _KEPT.clear()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     out, err = sys.stdout, sys.stderr
     _utf8(out)
@@ -139,4 +176,4 @@ class UsageError(Exception):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from engine import __version__
-from engine.cli import ArgParser, UsageError
+from engine.cli import ArgParser, UsageError, keep_until_exit
 from engine.data_quality import data_quality_findings
 from engine.exit_codes import Exit
 from engine.ir import Policy
@@ -438,7 +438,9 @@ def _evaluate_and_store(
         undetermined = [list(x) for x in sorted(outcome.undetermined)]
         engine_errors = sorted(outcome.engine_errors)
         n_cases, rows_used = len(loaded.cases), loaded.rows_used
-    loaded.cases.clear()  # the histories are no longer needed: findings keep their evidence
+    # Freeing a million events and their findings one by one would take longer than
+    # some stages: the process drops them at its end (engine.cli.keep_until_exit).
+    keep_until_exit(loaded, outcome)
     findings = outcome.findings
     findings.sort(key=Finding.sort_key)
     summary = {

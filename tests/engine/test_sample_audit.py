@@ -156,3 +156,33 @@ def test_same_inputs_give_byte_identical_json_and_report(tmp_path: Path) -> None
         reports.append(out.getvalue())
     assert reports[0] == reports[1]
     assert "逾期作出许可决定" in reports[0] and "## 发现明细" in reports[0]
+
+
+def test_the_program_ends_fast_and_loses_nothing(tmp_path: Path) -> None:
+    """Run as a program, `wenze` ends with a hard exit (engine.cli.console) that skips
+    freeing the audit's objects: the summary, the JSON, the quarantine-free database and
+    the exit code must all be there, exactly as when `main` returns normally."""
+    import subprocess
+    import sys
+
+    from engine.store import load_run_findings, open_store, resolve_run
+
+    db = tmp_path / "w.db"
+    args = [str(SAMPLE), "--policy", str(POLICY), "--as-of", "2026-11-20"]
+    args += ["--db", f"sqlite:///{db}", "--json", str(tmp_path / "p.json"), "--fail-on-findings"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "audit", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1, proc.stderr  # --fail-on-findings, and there are findings
+    assert "stored in sqlite:///" in proc.stdout  # the last line of the summary was flushed
+    in_process = _audit(tmp_path, "durable", "q.json")
+    program = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    assert program["findings"] == in_process["findings"]
+    engine = open_store(f"sqlite:///{db}")
+    run = resolve_run(engine, "latest")
+    assert run is not None
+    assert len(load_run_findings(engine, run.id)) == len(program["findings"]) > 100
