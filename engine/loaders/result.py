@@ -127,7 +127,9 @@ class LoadResult:
         return len(self.quarantined)
 
 
-CaseAttrs = dict[str, tuple[tuple[str, ...], dict[str, tuple[str, SourceLine]]]]
+# case id -> (the values last recorded, {name: (first value, where)}, {name: first value}
+# in name order, as the case history takes them)
+CaseAttrs = dict[str, tuple[tuple[str, ...], dict[str, tuple[str, SourceLine]], dict[str, str]]]
 
 
 @dataclass
@@ -138,11 +140,32 @@ class Batch:
     result: LoadResult
     rows: list[Event] = field(default_factory=list)
     case_attrs: CaseAttrs = field(default_factory=dict)
-    seen_ids: dict[str, int] = field(default_factory=dict)  # id -> file number << 32 | line
     files: list[str] = field(default_factory=list)
     # Low-cardinality values (activity, role, actor, attribute names and values) repeat
     # across a million rows: one shared string per distinct value keeps memory down.
     intern: dict[str, str] = field(default_factory=dict)
+    # Accepted events (with their file key) whose ids are not in `seen_ids` yet: see defer_ids.
+    unindexed: list[tuple[int, list[Event]]] = field(default_factory=list)
+    _seen_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seen_ids(self) -> dict[str, int]:
+        """Event id -> file number << 32 | line of the event that took it, in the order
+        the ids were taken."""
+        if self.unindexed:
+            seen = self._seen_ids
+            for file_key, events in self.unindexed:
+                keys = map(file_key.__or__, map(_LINE, events))
+                seen.update(zip(map(_EVENT_ID, events), keys, strict=True))
+            self.unindexed = []
+        return self._seen_ids
+
+    def defer_ids(self, file_key: int, events: list[Event]) -> None:
+        """Leave these accepted events' ids out of `seen_ids` until it is next read: the
+        canonical reader checks a file's ids against a set, and most audits never look an
+        id up after that (a million inserts saved). The ids must be new to `seen_ids`."""
+        if events:
+            self.unindexed.append((file_key, events))
 
     def where(self, key: int) -> SourceLine:
         return SourceLine(self.files[key >> 32], key & 0xFFFFFFFF)
@@ -187,7 +210,12 @@ def record_case_attrs(
                     case_id,
                 )
             )
-    batch.case_attrs[case_id] = (values, attrs)
+    # The history's attributes, in name order: built here, while the case is in cache,
+    # rather than for 100,000 cases at once in build_cases; rebuilt only for a new name.
+    final = entry[2] if entry is not None and len(entry[2]) == len(attrs) else None
+    if final is None:
+        final = {k: attrs[k][0] for k in sorted(attrs)}
+    batch.case_attrs[case_id] = (values, attrs, final)
 
 
 # Kinds of time value, per row, for the mixed naive/aware check.
@@ -236,12 +264,13 @@ def _quarantine_mix(
     kept: list[Event] = []
     odd_name = "has a UTC offset" if odd == AWARE else "has no UTC offset"
     usual = "without" if odd == AWARE else "with"
+    seen_ids = batch.seen_ids
     for e, kind in zip(rows[first_row:], kinds, strict=True):
         if kind != odd:
             kept.append(e)
             continue
-        if batch.seen_ids.get(e.event_id) == file_key | e.line:
-            del batch.seen_ids[e.event_id]  # a later row may use the id: it is not taken
+        if seen_ids.get(e.event_id) == file_key | e.line:
+            del seen_ids[e.event_id]  # a later row may use the id: it is not taken
         batch.quarantine(
             Defect(
                 "mixed_naive_aware",
@@ -292,10 +321,12 @@ def build_cases(batch: Batch) -> None:
         # time alone gives (time, file order) without a key tuple per event.
         events.sort(key=_TIME)
         entry = batch.case_attrs.get(case_id)
-        attrs = {} if entry is None else {k: v for k, (v, _src) in sorted(entry[1].items())}
+        attrs = {} if entry is None else entry[2]
         result.cases[case_id] = CaseHistory(case_id, events, attrs)
     batch.rows = []
 
 
 _CASE_ID = attrgetter("case_id")
+_EVENT_ID = attrgetter("event_id")
+_LINE = attrgetter("line")
 _TIME = attrgetter("time")
