@@ -95,7 +95,9 @@ class RecordSink:
         kinds, rows, seen_ids = self.kinds, batch.rows, batch.seen_ids
         intern = batch.intern.setdefault
         parse = TimeParser(profile.zone, profile.time_formats)
-        cache: dict[str, tuple[datetime, int]] = {}
+        # time text -> (time, kind, after the as-of day): a log repeats its stamps, so each
+        # distinct one is parsed and compared once.
+        cache: dict[str, tuple[datetime, int, bool]] = {}
         amap, day, file_key = profile.activity_map, profile.day_precision, self._file_key()
         as_of_end = checks.as_of_end
         known_cache: dict[str, bool] = {}  # a handful of activities, a million records
@@ -104,7 +106,8 @@ class RecordSink:
             known_cache[activity] = ok = checks.is_known(activity)
             return ok
 
-        responsibility = bool(checks.custody or checks.actor_required)
+        custody, actor_required = checks.custody, checks.actor_required
+        responsibility = bool(custody or actor_required)
         src = profile.source_of
         f_case, f_event, f_time, f_act = (
             src("case_id"),
@@ -161,7 +164,7 @@ class RecordSink:
                     hit = cache.get(time_text)
                     if hit is None:
                         try:
-                            hit = parse.parse(time_text)
+                            when, kind = parse.parse(time_text)
                         except ValueError:
                             problem = (
                                 "bad_time",
@@ -171,9 +174,10 @@ class RecordSink:
                         else:
                             if len(cache) >= _CACHE_LIMIT:
                                 cache.clear()
-                            cache[time_text] = hit
+                            late = as_of_end is not None and when > as_of_end
+                            hit = cache[time_text] = (when, kind, late)
                     if hit is not None:
-                        if as_of_end is not None and hit[0] > as_of_end:
+                        if hit[2]:
                             problem = (
                                 "after_as_of",
                                 f_time,
@@ -191,7 +195,7 @@ class RecordSink:
                     self.reject(problem, line, case_id, event_id, raw, where)
                     continue
                 assert hit is not None
-                when, kind = hit
+                when, kind, _late = hit
                 seen_ids[event_id] = file_key | line
                 if not shared:
                     case_id, activity = intern(case_id, case_id), intern(activity, activity)
@@ -217,8 +221,8 @@ class RecordSink:
                 kinds.append(kind)
                 accepted += 1
                 if responsibility and (
-                    (not actor and activity in checks.actor_required)
-                    or (not assignee and activity in checks.custody)
+                    (not actor and activity in actor_required)
+                    or (not assignee and activity in custody)
                 ):
                     check_responsibility(
                         batch,
