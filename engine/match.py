@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from engine.derive import CaseFacts
@@ -47,6 +48,9 @@ class Match:
     lapse: int
     key: str  # "c" for a case-level lapse, else the candidate key
     band: int
+
+
+_MATCH_ORDER = attrgetter("case_id", "lapse", "key", "band")
 
 
 def refs_of(expr: Expr | None) -> Iterator[Ref]:
@@ -277,4 +281,6 @@ class DurableStage:
             lapse, band = self.table.decode[rule_name]
             case_id, _, key = fact_id.rpartition("#")
             out.append(Match(case_id, lapse, key, band))
-        return sorted(out)
+        # Match's own order, by a key: the generated __lt__ is a Python call per comparison.
+        out.sort(key=_MATCH_ORDER)
+        return out
