@@ -80,13 +80,14 @@ def audit_policies(
                 given=None if given is None else given.get((v.id, v.version), {}),
             )
 
+        by_version = _each_version(histories, versions, as_of, run, total)
         if len(versions) == 1:
-            one = run(list(histories.values()), versions[0])
-            _merge(total, one)
+            one = next(iter(by_version[versions[0].version]), AuditOutcome(findings=[]))
             total.cases, total.events = max(total.cases, one.cases), max(total.events, one.events)
             total.findings.extend(one.findings)
         else:
-            total.findings.extend(_audit_versions(histories, versions, as_of, run, total))
+            found = {v: [f for o in outs for f in o.findings] for v, outs in by_version.items()}
+            total.findings.extend(choose(versions, found, histories, as_of))
             total.cases = max(total.cases, len(histories))
             total.events = max(total.events, sum(len(h.events) for h in histories.values()))
     months = {f.lapse: f.policy.pursuable_months for f in total.findings}
@@ -120,20 +121,7 @@ def screen_policies(
         return one
 
     for versions in _versions_by_policy(policies):
-        judged = _judging_versions(histories, versions) if len(versions) > 1 else {}
-        for v in versions:
-            cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
-            if cases:
-                _merge(total, screen(cases, v))
-        now = in_force(versions, as_of) if len(versions) > 1 else None
-        if now is not None:
-            matched = {v.version: found.get((v.id, v.version), {}).keys() for v in versions}
-            twins = _twins(versions, now, judged, matched)
-            if twins:
-                extra = screen([histories[c] for c in twins], now)
-                total.engine_errors.extend(
-                    e for e in extra.engine_errors if e not in total.engine_errors
-                )
+        _each_version(histories, versions, as_of, screen, total)
     total.cases = len(histories)
     total.events = sum(len(h.events) for h in histories.values())
     return found, total
@@ -147,36 +135,48 @@ def _versions_by_policy(policies: Sequence[Policy]) -> list[list[Policy]]:
     return [sorted(groups[pid], key=lambda p: (p.effective, p.version)) for pid in sorted(groups)]
 
 
-def _audit_versions(
+def _each_version(
     histories: dict[str, CaseHistory],
     versions: list[Policy],
     as_of: date,
-    run: Callable[[Iterable[CaseHistory], Policy], AuditOutcome],
+    run: Callable[[list[CaseHistory], Policy], AuditOutcome],
     total: AuditOutcome,
-) -> list[Finding]:
-    """Each case under the version that judges it, and under the version in force at
-    `as_of` only where 从旧兼从轻 needs a twin to compare with — not every case under
-    every version. With `versioned by A` the judging version is known before evaluation
-    (the day of the case's first A); a case without A, or a policy whose versions read
-    different activities, is evaluated under every version and left to `choose`."""
-    by_version: dict[str, list[Finding]] = {v.version: [] for v in versions}
-    now = in_force(versions, as_of)
-    judged = _judging_versions(histories, versions)
+) -> dict[str, list[AuditOutcome]]:
+    """Run the versions of one policy, for an audit or a screen alike: each case under the
+    version that judges it, and under the version in force at `as_of` only where 从旧兼从轻
+    needs a twin to compare with — not every case under every version. With `versioned
+    by A` the judging version is known before evaluation (the day of the case's first A);
+    a case without A, or a policy whose versions read different activities, is run under
+    every version and left to `choose`. Returns each version's outcomes (the twins' last);
+    their tallies go into `total`, the twins' only for engine errors."""
+    several = len(versions) > 1
+    judged = _judging_versions(histories, versions) if several else {}
+    by_version: dict[str, list[AuditOutcome]] = {v.version: [] for v in versions}
     for v in versions:
         cases = [h for h in histories.values() if judged.get(h.case_id, v.version) == v.version]
-        one = run(cases, v)
-        _merge(total, one)
-        by_version[v.version].extend(one.findings)
+        if cases:
+            one = run(cases, v)
+            _merge(total, one)
+            by_version[v.version].append(one)
+    now = in_force(versions, as_of) if several else None
     if now is not None:
-        matched = {v: [f.case_id for f in fs] for v, fs in by_version.items()}
+        matched = {v: [c for o in outs for c in _matched(o)] for v, outs in by_version.items()}
         twins = _twins(versions, now, judged, matched)
         if twins:
             extra = run([histories[c] for c in twins], now)
             total.engine_errors.extend(
                 e for e in extra.engine_errors if e not in total.engine_errors
             )
-            by_version[now.version].extend(extra.findings)
-    return choose(versions, by_version, histories, as_of)
+            by_version[now.version].append(extra)
+    return by_version
+
+
+def _matched(outcome: AuditOutcome) -> list[str]:
+    """The cases where something matched: a screen's matched cases, an audit's cases with
+    findings (one finding per match)."""
+    if outcome.screened is not None:
+        return [case_id for case_id, _matches in outcome.screened]
+    return [f.case_id for f in outcome.findings]
 
 
 def _twins(
