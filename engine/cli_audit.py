@@ -407,7 +407,6 @@ def _evaluate_and_store(
     from engine.audit import audit_policies
     from engine.calendar import load_cn_calendar
     from engine.finding_text import finding_rows
-    from engine.findings import Finding
     from engine.store import RunRecord, StoreError, confirmed_priors, open_store, save_run
 
     cal = load_cn_calendar()
@@ -441,8 +440,7 @@ def _evaluate_and_store(
     # Freeing a million events and their findings one by one would take longer than
     # some stages: the process drops them at its end (engine.cli.keep_until_exit).
     keep_until_exit(loaded, outcome)
-    findings = outcome.findings
-    findings.sort(key=Finding.sort_key)
+    findings = outcome.findings  # in Finding.sort_key order (audit_policies)
     summary = {
         "cases": n_cases,
         "rows_in": loaded.rows_in,
@@ -475,15 +473,14 @@ def _evaluate_and_store(
     ns.clock.lap("evaluate")
     defect_dicts = [_defect_dict(d) for d in defects]
     if ns.json_out:
-        # The findings document is written as the store serialises each finding, so each
-        # is serialised once; into a temporary file, so a failed store leaves no half file.
+        # Each finding's text (engine.finding_text) goes into the findings document as it
+        # is stored: written once, and the texts of a large audit never sit in memory all
+        # at once. Into a temporary file, so a failed store leaves no half file.
         target = Path(ns.json_out)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
         with open(partial, "w", encoding="utf-8") as f:
             doc = JsonDocument(f, defect_dicts)
-            # Each finding's text is written as it is stored (engine.finding_text): the
-            # texts of a large audit never sit in memory all at once.
             run_id = save_run(
                 engine, record, defects=defects, rows=finding_rows(findings), on_payload=doc.finding
             )

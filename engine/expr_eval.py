@@ -89,37 +89,6 @@ def resolve(ref: Ref, scope: Scope) -> Value:
     raise TypeError(f"unknown ref {ref!r}")
 
 
-def value_getter(ref: Ref) -> Callable[[Scope], Value]:
-    """`resolve(ref, ·)` with the ref's kind decided once: for the fact encoder, which
-    reads the same few refs on every case."""
-    if isinstance(ref, ClockRef):
-        name, prop, missing = ref.clock, ref.prop, _NOT_STARTED[ref.prop]
-
-        def clock_prop(scope: Scope) -> Value:
-            clock = scope.clocks.get(name)
-            return missing if clock is None else clock.prop(prop)
-
-        return clock_prop
-    if isinstance(ref, CountRef):
-        activity = ref.activity
-
-        def count(scope: Scope) -> Value:
-            return scope.counts.get(activity, 0)
-
-        return count
-    if isinstance(ref, EventIndexRef):
-        return _index
-
-    def other(scope: Scope) -> Value:
-        return resolve(ref, scope)
-
-    return other
-
-
-def _index(scope: Scope) -> Value:
-    return scope.index
-
-
 def holds(expr: Expr | None, scope: Scope) -> bool:
     if expr is None:
         return True
@@ -154,7 +123,7 @@ def compile_condition(expr: Expr) -> tuple[Test, bool]:
     if hit is None or hit[0] is not expr:
         if len(_CACHE) > 10_000:  # transient expressions: start afresh, never grow
             _CACHE.clear()
-        hit = (expr, _compile(expr, _getter), _uses_event(expr))
+        hit = (expr, _compile(expr, value_getter), _uses_event(expr))
         _CACHE[id(expr)] = hit
     return hit[1], hit[2]
 
@@ -196,7 +165,9 @@ def _reads_only_event_attrs(expr: Expr) -> bool:
     return all(_reads_only_event_attrs(e) for e in expr.operands)
 
 
-def _getter(ref: Ref) -> Callable[[Scope], Value]:
+def value_getter(ref: Ref) -> Callable[[Scope], Value]:
+    """`resolve(ref, ·)` with the ref's kind decided once: for compiled conditions and the
+    rule stage's fact encoder, which read the same few refs on every case."""
     if isinstance(ref, ClockRef):
         name, prop, absent = ref.clock, ref.prop, _NOT_STARTED[ref.prop]
 
@@ -222,7 +193,7 @@ def _getter(ref: Ref) -> Callable[[Scope], Value]:
 
 
 def _event_getter(ref: Ref) -> Callable[[Event], Value]:
-    """An event attribute read off the event itself (as _getter reads it off a scope)."""
+    """An event attribute read off the event itself (as value_getter reads it off a scope)."""
     if not isinstance(ref, EventAttrRef):
         raise TypeError(f"not an event attribute: {ref!r}")
     attr = ref.name

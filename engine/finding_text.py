@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from engine.attribution import Subject
 from engine.clock_parts import Step
 from engine.findings import Finding
-from engine.jsonfmt import encode_str, value_text
+from engine.jsonfmt import compact, encode_str
 
 if TYPE_CHECKING:
     from engine.store import FindingValues
@@ -51,7 +51,7 @@ def finding_text(f: Finding) -> str:
         f'"category": {_S(f.category)}, "conduct": "{f.conduct.isoformat()}", '
         f'"evidence": [{", ".join(evidence)}], '
         f'"explanation": [{", ".join(map(_step_text, f.explanation))}], '
-        f'"facts": {value_text(f.facts)}, "grade": {_S(f.grade)}, '
+        f'"facts": {compact(f.facts)}, "grade": {_S(f.grade)}, '
         f'"grade_rank": {f.grade_rank}, "id": {_S(f.id)}, "label": {_S(f.label)}, '
         f'"ladder": {_S(f.ladder)}, "lapse": {_S(f.lapse)}, "policy": {_policy_text(f)}, '
         f'"sources": {{{source_items}}}, '
@@ -108,9 +108,9 @@ def _policy_text(f: Finding) -> str:
         if len(_POLICY_TEXTS) >= 256:
             _POLICY_TEXTS.clear()
         head = _POLICY_TEXTS[key] = (
-            f'{{"id": {value_text(p.id)}, "lapse_source": {value_text(lapse_source)}, '
-            f'"source": {value_text(p.source)}, "version": {value_text(p.version)}'
+            f'{{"id": {compact(p.id)}, "lapse_source": {compact(lapse_source)}, '
+            f'"source": {compact(p.source)}, "version": {compact(p.version)}'
         )
     if "versions" in f.extra:
-        return f'{head}, "versions": {value_text(f.extra["versions"])}}}'
+        return f'{head}, "versions": {compact(f.extra["versions"])}}}'
     return head + "}"

@@ -1,7 +1,9 @@
 """One JSON spelling for a finding, shared by the store and the findings document.
 
-In: a JSON-able dict. Out: its compact, key-sorted text. Serialising each finding once and
-reusing the text in both places halves the serialisation work of a large audit.
+In: a JSON-able value (a finding's dict, or a part of one). Out: its compact, key-sorted
+text; `encode_str` gives a string's spelling for writers that assemble a known shape
+themselves (engine.finding_text). Serialising each finding once and reusing the text in
+both places halves the serialisation work of a large audit.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ _ENCODE = _c_encoder()
 _join = "".join
 
 
-def compact(item: dict[str, Any]) -> str:
+def compact(item: Any) -> str:
+    """The text of a finding (or of any JSON-able value inside one): compact, keys sorted."""
     if _ENCODE is not None:
         return _join(_ENCODE(item, 0))
     return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
@@ -53,13 +56,5 @@ def _py_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-# A string's JSON spelling as `compact` writes it (ensure_ascii=False), for writers that
-# assemble a known shape themselves (engine.finding_text).
+# A string's JSON spelling as `compact` writes it (ensure_ascii=False).
 encode_str: Callable[[str], str] = getattr(_json_encoder, "c_encode_basestring", None) or _py_str
-
-
-def value_text(value: Any) -> str:
-    """Any JSON-able value's text as `compact` writes it inside a document."""
-    if _ENCODE is not None:
-        return _join(_ENCODE(value, 0))
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))

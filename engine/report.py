@@ -55,7 +55,7 @@ def render_json(model: ReportModel) -> str:
     return buf.getvalue()
 
 
-def write_json(model: ReportModel, out: TextIO, payloads: list[str] | None = None) -> None:
+def write_json(model: ReportModel, out: TextIO) -> None:
     """Stream the findings document, one finding per line.
 
     json's indenting encoder is pure Python and took longer than the whole audit on a
@@ -64,8 +64,8 @@ def write_json(model: ReportModel, out: TextIO, payloads: list[str] | None = Non
     officials and computed facts only — no applicant data — so nothing here needs masking;
     the human-readable reports mask any ID-card or phone number that reaches them."""
     doc = JsonDocument(out, model.defects)
-    for i, item in enumerate(model.findings):
-        doc.finding(payloads[i] if payloads is not None else compact(item))
+    for item in model.findings:
+        doc.finding(compact(item))
     doc.close(model.run)
 
 

@@ -187,13 +187,12 @@ def save_run(
     run: RunRecord,
     findings: Sequence[dict[str, Any]] = (),
     defects: Iterable[tuple[str, str, int, str, str]] = (),
-    payloads: Sequence[str] | None = None,
     on_payload: Callable[[str], None] | None = None,
     rows: Iterable[FindingValues] | None = None,
 ) -> str:
     """Store a run and its findings; returns the run id. Idempotent for the same run.
-    The findings come as JSON-form dicts (`findings`, with `payloads` their texts from
-    `engine.jsonfmt.compact`, if at hand) or as ready rows (`rows`, in `_ROW_COLUMNS`
+    The findings come as JSON-form dicts (`findings`, serialised here with
+    `engine.jsonfmt.compact`) or as ready rows (`rows`, in `_ROW_COLUMNS`
     order, the payload last: `engine.finding_text.finding_rows`), which may be produced
     lazily. `on_payload`: called with each finding's text, in order, as it is stored — to
     write the findings document (`engine.report.JsonDocument.finding`) without
@@ -222,7 +221,7 @@ def save_run(
         )
         s.flush()
         reviewed = _reviewed(s)
-        source = rows if rows is not None else _rows_of(findings, payloads)
+        source = rows if rows is not None else _rows_of(findings)
         # A first run into a new SQLite store fills an empty table: its secondary indexes
         # are built once at the end (a sort) rather than entry by entry (about a third of
         # SQLite's time on 60k findings). Inside the transaction: all or nothing.
@@ -248,13 +247,8 @@ def save_run(
     return rid
 
 
-def _rows_of(
-    findings: Sequence[dict[str, Any]], payloads: Sequence[str] | None
-) -> Iterator[FindingValues]:
-    for i in range(0, len(findings), BATCH):
-        batch = findings[i : i + BATCH]
-        texts = payloads[i : i + BATCH] if payloads is not None else [compact(f) for f in batch]
-        yield from (_finding_row(f, t) for f, t in zip(batch, texts, strict=True))
+def _rows_of(findings: Sequence[dict[str, Any]]) -> Iterator[FindingValues]:
+    return (_finding_row(f, compact(f)) for f in findings)
 
 
 def _defer_finding_indexes(s: Session) -> list[Index]:
