@@ -127,9 +127,23 @@ class LoadResult:
         return len(self.quarantined)
 
 
-# case id -> (the values last recorded, {name: (first value, where)}, {name: first value}
-# in name order, as the case history takes them)
-CaseAttrs = dict[str, tuple[tuple[str, ...], dict[str, tuple[str, SourceLine]], dict[str, str]]]
+# case id -> (the values last recorded, {name: (first value, file, line)}, {name: first
+# value} in name order, as the case history takes them)
+CaseAttrs = dict[str, tuple[tuple[str, ...], dict[str, tuple[str, str, int]], dict[str, str]]]
+
+
+class Cleaned(dict[str, str]):
+    """Raw field text -> the text stripped and interned, worked out on first sight: one
+    dict lookup per field of a row, where strip() and intern() were two calls."""
+
+    def __init__(self, intern: dict[str, str]) -> None:
+        super().__init__()
+        self._intern = intern.setdefault
+
+    def __missing__(self, raw: str) -> str:
+        value = raw.strip()
+        value = self[raw] = self._intern(value, value)
+        return value
 
 
 @dataclass
@@ -144,9 +158,14 @@ class Batch:
     # Low-cardinality values (activity, role, actor, attribute names and values) repeat
     # across a million rows: one shared string per distinct value keeps memory down.
     intern: dict[str, str] = field(default_factory=dict)
+    # Raw text of a low-cardinality field -> its stripped value, interned (CSV readers).
+    cleaned: Cleaned = field(init=False)
     # Accepted events (with their file key) whose ids are not in `seen_ids` yet: see defer_ids.
     unindexed: list[tuple[int, list[Event]]] = field(default_factory=list)
     _seen_ids: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cleaned = Cleaned(self.intern)
 
     @property
     def seen_ids(self) -> dict[str, int]:
@@ -188,15 +207,23 @@ def record_case_attrs(
     kept, its event is sound) and the first value wins, so the audit is reproducible and
     the inspector can see both values."""
     entry = batch.case_attrs.get(case_id)
-    attrs: dict[str, tuple[str, SourceLine]] = {} if entry is None else entry[1]
-    src = SourceLine(path, line_no)
+    clean = batch.cleaned  # stripped and interned: a case attribute repeats across cases
+    if entry is None:  # the case's first row (nearly every call): nothing to compare with
+        first = {}
+        for name, raw in zip(names, values, strict=True):
+            value = clean[raw]
+            if value:
+                first[name] = (value, path, line_no)
+        batch.case_attrs[case_id] = (values, first, {k: first[k][0] for k in sorted(first)})
+        return
+    attrs = entry[1]
     for name, raw in zip(names, values, strict=True):
-        value = raw.strip()
+        value = clean[raw]
         if not value:
             continue
         prior = attrs.get(name)
         if prior is None:
-            attrs[name] = (value, src)
+            attrs[name] = (value, path, line_no)
         elif prior[0] != value:
             source_field = field_of.get(name, name) if field_of else CASE_PREFIX + name
             batch.result.defects.append(
@@ -205,14 +232,14 @@ def record_case_attrs(
                     path,
                     line_no,
                     source_field,
-                    f"case {case_id}: {value!r} differs from {prior[0]!r} at {prior[1]}; "
-                    f"the first value is used",
+                    f"case {case_id}: {value!r} differs from {prior[0]!r} at "
+                    f"{SourceLine(prior[1], prior[2])}; the first value is used",
                     case_id,
                 )
             )
     # The history's attributes, in name order: built here, while the case is in cache,
     # rather than for 100,000 cases at once in build_cases; rebuilt only for a new name.
-    final = entry[2] if entry is not None and len(entry[2]) == len(attrs) else None
+    final = entry[2] if len(entry[2]) == len(attrs) else None
     if final is None:
         final = {k: attrs[k][0] for k in sorted(attrs)}
     batch.case_attrs[case_id] = (values, attrs, final)
