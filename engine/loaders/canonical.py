@@ -38,6 +38,7 @@ from engine.loaders.result import (
     ExportError,
     LoadResult,
     SourceInfo,
+    attrs_of,
     build_cases,
     finish_source,
     record_case_attrs,
@@ -114,6 +115,9 @@ def _read_one(
     # Raw field text -> its stripped, interned value: one dict lookup per field where
     # strip() and intern() were two calls (five fields of a million rows).
     clean = batch.cleaned
+    # Raw case-attribute values -> the attributes of a case that starts with them, shared
+    # by every such case of this file (engine.loaders.result.first_attrs).
+    case_attrs, attr_sets = batch.case_attrs, dict[tuple[str, ...], dict[str, str]]()
     rows, result = batch.rows, batch.result
     known_activities, as_of_end = checks.known_activities, checks.as_of_end
     custody, actor_required = checks.custody, checks.actor_required
@@ -280,8 +284,13 @@ def _read_one(
                 # A case's rows mostly come together with the same values: compare with the
                 # previous row's before looking the case up.
                 if case_id is not last_case or values != last_values:
-                    known = batch.case_attrs.get(case_id)
-                    if known is None or known[0] != values:
+                    known = case_attrs.get(case_id)
+                    if known is None:  # a new case: its attributes as first_attrs gives them
+                        first = attr_sets.get(values)
+                        if first is None:
+                            first = attr_sets[values] = attrs_of(clean, case_names, values)
+                        case_attrs[case_id] = (values, None, first, path, line_no)
+                    elif known[0] != values:
                         record_case_attrs(batch, case_names, values, path, line_no, case_id)
                     last_values = values
             last_case = case_id

@@ -127,9 +127,13 @@ class LoadResult:
         return len(self.quarantined)
 
 
-# case id -> (the values last recorded, {name: (first value, file, line)}, {name: first
-# value} in name order, as the case history takes them)
-CaseAttrs = dict[str, tuple[tuple[str, ...], dict[str, tuple[str, str, int]], dict[str, str]]]
+# case id -> (the raw values last recorded, {name: (first value, file, line)} or None while
+# every value is from the case's first row, {name: first value} in name order as the case
+# history takes them, the file and line of the case's first row)
+CaseAttrs = dict[
+    str,
+    tuple[tuple[str, ...], dict[str, tuple[str, str, int]] | None, dict[str, str], str, int],
+]
 
 
 class Cleaned(dict[str, str]):
@@ -160,6 +164,10 @@ class Batch:
     intern: dict[str, str] = field(default_factory=dict)
     # Raw text of a low-cardinality field -> its stripped value, interned (CSV readers).
     cleaned: Cleaned = field(init=False)
+    # (case-attribute names, raw values) -> the attributes (first_attrs).
+    attr_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, str]] = field(
+        default_factory=dict
+    )
     # Accepted events (with their file key) whose ids are not in `seen_ids` yet: see defer_ids.
     unindexed: list[tuple[int, list[Event]]] = field(default_factory=list)
     _seen_ids: dict[str, int] = field(default_factory=dict)
@@ -207,18 +215,14 @@ def record_case_attrs(
     kept, its event is sound) and the first value wins, so the audit is reproducible and
     the inspector can see both values."""
     entry = batch.case_attrs.get(case_id)
-    clean = batch.cleaned  # stripped and interned: a case attribute repeats across cases
     if entry is None:  # the case's first row (nearly every call): nothing to compare with
-        first = {}
-        for name, raw in zip(names, values, strict=True):
-            value = clean[raw]
-            if value:
-                first[name] = (value, path, line_no)
-        batch.case_attrs[case_id] = (values, first, {k: first[k][0] for k in sorted(first)})
+        batch.case_attrs[case_id] = (values, None, first_attrs(batch, names, values), path, line_no)
         return
-    attrs = entry[1]
+    _, attrs, final, first_path, first_line = entry
+    if attrs is None:  # every attribute so far is from the case's first row
+        attrs = {k: (v, first_path, first_line) for k, v in final.items()}
     for name, raw in zip(names, values, strict=True):
-        value = clean[raw]
+        value = batch.cleaned[raw]
         if not value:
             continue
         prior = attrs.get(name)
@@ -239,10 +243,26 @@ def record_case_attrs(
             )
     # The history's attributes, in name order: built here, while the case is in cache,
     # rather than for 100,000 cases at once in build_cases; rebuilt only for a new name.
-    final = entry[2] if len(entry[2]) == len(attrs) else None
-    if final is None:
+    if len(final) != len(attrs):
         final = {k: attrs[k][0] for k in sorted(attrs)}
-    batch.case_attrs[case_id] = (values, attrs, final)
+    batch.case_attrs[case_id] = (values, attrs, final, first_path, first_line)
+
+
+def first_attrs(batch: Batch, names: list[str], values: tuple[str, ...]) -> dict[str, str]:
+    """A case's attributes from its first row, {name: value} in name order, empty values
+    left out. Cases with the same names and raw values share one dict (read-only, as a
+    history's attributes are): the cases of an export mostly hold few combinations."""
+    key = (tuple(names), values)
+    found = batch.attr_sets.get(key)
+    if found is None:
+        found = batch.attr_sets[key] = attrs_of(batch.cleaned, names, values)
+    return found
+
+
+def attrs_of(clean: Cleaned, names: list[str], values: tuple[str, ...]) -> dict[str, str]:
+    """{name: value} in name order, values stripped, empty ones left out."""
+    pairs = sorted((n, clean[raw]) for n, raw in zip(names, values, strict=True))
+    return {n: v for n, v in pairs if v}
 
 
 # Kinds of time value, per row, for the mixed naive/aware check.
