@@ -131,3 +131,32 @@ def test_facts_written_directly_equal_the_fact_dicts_encoded(name: str) -> None:
         assert direct == via_dicts
         checked += 1
     assert checked
+
+
+def test_facts_written_directly_carry_the_fault_hooks() -> None:
+    """With test hooks, the direct texts carry the hook fields exactly as the dict path."""
+    from engine.match import _getters, encode_case
+    from engine.rules_durable import DurableMatcher, FaultHooks
+
+    loaded = load_exports([str(ROOT / "fixtures/sample/licensing_sample.csv")])
+    policy = load_policies(str(ROOT / "policies/licensing"))[0][0]
+    table = DurableStage(policy, in_process=True).table
+    facts = [derive_case(h, policy, CAL, date(2026, 11, 20)) for h in loaded.cases.values()]
+    plain = list(DurableStage(policy, in_process=True)._encoded(facts))
+    ids = [i for _case, case_ids, _texts in plain for i in case_ids]
+    hooks = FaultHooks(crash_ids=frozenset(ids[:3]), raise_ids=frozenset(ids[2:5]))
+    matcher = DurableMatcher(table.specs, table.field_of, hooks=hooks)
+    encode = matcher.fact_encoder("c", None, _getters(table.case_fields))
+    assert encode is not None
+    via_dicts = {
+        i: text
+        for _case, case_ids, texts in matcher._cases(encode_case(f, table) for f in facts)
+        for i, text in zip(case_ids, texts, strict=True)
+    }
+    hooked = [i for i in ids[:5] if i.endswith("#c")]
+    assert hooked
+    for f in facts:
+        fact_id = f"{f.history.case_id}#c"
+        if fact_id in via_dicts:
+            assert encode(fact_id, f.case_scope) == via_dicts[fact_id]
+    assert all("xcrash" in via_dicts[i] or "xraise" in via_dicts[i] for i in hooked)
