@@ -137,3 +137,20 @@ def test_first_run_builds_the_finding_indexes_after_its_rows(url: str) -> None:
     with Session(engine) as s:
         hits = s.scalars(select(FindingRow.id).where(FindingRow.case_id == "C3")).all()
     assert sorted(hits) == sorted(f"f{i}" for i in range(50) if i % 7 == 3)
+
+
+def test_each_run_lists_exactly_its_own_findings(url: str) -> None:
+    """A first run into an empty store links its findings in one statement, later runs
+    row by row: either way a run lists its findings and no other run's."""
+    engine = open_store(url)
+    first = save_run(engine, _run("2026-01-01"), [_finding(f"f{i}", "C1") for i in range(5)])
+    second = save_run(engine, _run("2026-02-01"), [_finding(f"f{i}", "C1") for i in range(3, 8)])
+    empty = save_run(engine, _run("2026-03-01"), [])
+    assert sorted(f["id"] for f in load_run_findings(engine, first)) == [f"f{i}" for i in range(5)]
+    assert sorted(f["id"] for f in load_run_findings(engine, second)) == [
+        f"f{i}" for i in range(3, 8)
+    ]
+    assert load_run_findings(engine, empty) == []
+    again = save_run(engine, _run("2026-01-01"), [_finding(f"f{i}", "C1") for i in range(5)])
+    assert again == first
+    assert sorted(f["id"] for f in load_run_findings(engine, first)) == [f"f{i}" for i in range(5)]
