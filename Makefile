@@ -12,12 +12,17 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# An editable install leaves wenze's own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
+# is set every run would compile them afresh (~0.1 s): byte-compile them once, as a
+# regular install does (Python recompiles any module edited since, in memory).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q engine dsl
 	touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m compileall -q engine dsl
 	touch $(VENV)/.installed $@
 
 ## make demo: audit the shipped sample export on SQLite, print the summary, write reports
