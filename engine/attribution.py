@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from engine.clock_explain import CACHE_LIMIT, day_text, ref_text
+from engine.clock_explain import CACHE_LIMIT, day_text, ref_text, shared_step
 from engine.clocks import Step
 from engine.derive import Candidate, CaseFacts
 from engine.ir import Responsibility, SubjectKind, SubjectRule
@@ -23,8 +23,11 @@ from engine.registers import EXEMPT_VOTES, Registers, Roster
 UNATTRIBUTED = "责任主体不明确"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Subject:
+    """Who answers for a finding. Not frozen: every finding makes one, and a frozen
+    dataclass pays for `object.__setattr__` on every field; treat it as read-only."""
+
     person: str
     responsibility: str
     unit: str = ""
@@ -59,7 +62,8 @@ def attribute(
             subjects = clause.resolve(
                 facts, clause, cand, conduct, custody, registers, trail, direct
             )
-            direct.extend(s for s in subjects if s.responsibility == _DIRECT)
+            if clause.direct:  # a clause names its subjects with its own responsibility
+                direct.extend(subjects)
             found.extend(subjects)
     return _distinct(found) or [_unattributed(facts.history, cand.event, trail)]
 
@@ -90,6 +94,7 @@ class _Clause:
     rule: SubjectRule
     kind: SubjectKind
     resp: str
+    direct: bool  # resp is the direct responsibility
     ref: str
     resolve: _Resolver
     by_day: dict[date, Step]  # leadership without a roster: the step per conduct day
@@ -124,7 +129,15 @@ def _clauses(rules: tuple[SubjectRule, ...]) -> tuple[_Clause, ...]:
             _CLAUSES.clear()
         ordered = sorted(rules, key=lambda r: r.responsibility is not Responsibility.DIRECT)
         clauses = tuple(
-            _Clause(r, r.kind, r.responsibility.value, ref_text(r.ref), _RESOLVERS[r.kind], {})
+            _Clause(
+                r,
+                r.kind,
+                r.responsibility.value,
+                r.responsibility.value == _DIRECT,
+                ref_text(r.ref),
+                _RESOLVERS[r.kind],
+                {},
+            )
             for r in ordered
         )
         hit = _CLAUSES[id(rules)] = (rules, clauses)
@@ -291,7 +304,7 @@ def _leader(
             if len(clause.by_day) >= CACHE_LIMIT:
                 clause.by_day.clear()
             text = f"{resp}：未提供人员名册（--roster），无法确定 {conduct.isoformat()} 的领导"
-            step = clause.by_day[conduct] = Step("leader", text, ref)
+            step = clause.by_day[conduct] = shared_step("leader", text, ref)
         trail.append(step)
         return []
     unit = rule.target or _unit_of_direct(direct, roster, conduct)

@@ -6,12 +6,14 @@ line and the event it rests on. Built lazily: only clocks that reach a finding p
 
 A large audit explains tens of thousands of clocks, so the texts that depend on the
 policy alone (a rule's `file:line`, a limit's wording, a clock's start wording) are built
-once per rule, and the steps that depend on one day alone once per day.
+once per rule, and the steps that depend on one day alone once per day (`shared_step`:
+the findings' JSON writer then writes each of those once too). `day_text` and
+`instant_text` give the ISO texts of days and instants from per-day texts.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from engine.clock_parts import Step
@@ -51,6 +53,49 @@ def day_text(day: date) -> str:
             _DAY_TEXT.clear()
         text = _DAY_TEXT[day] = day.isoformat()
     return text
+
+
+# A fixed-offset zone -> the offset as isoformat() ends an instant with it ("+08:00"), and
+# a time of day in whole seconds -> "THH:MM:SS". Both come from small sets.
+_OFFSET_TEXT: dict[timezone, str] = {}
+_TIME_OF_DAY: dict[int, str] = {}
+
+
+def instant_text(t: datetime) -> str:
+    """`t.isoformat()`, from per-day, per-time-of-day and per-zone texts: formatting an
+    aware instant asks its zone for the offset and costs three times as much. The evidence
+    of every finding shows its instants. Only for a fixed-offset zone (whose offset never
+    depends on the day) and whole seconds; anything else is formatted as it is."""
+    tz = t.tzinfo
+    if type(tz) is not timezone or t.microsecond:  # timezone cannot be subclassed
+        return t.isoformat()
+    offset = _OFFSET_TEXT.get(tz)
+    if offset is None:
+        if len(_OFFSET_TEXT) >= 1000:
+            _OFFSET_TEXT.clear()
+        # timezone equality is offset equality: equal zones end an instant alike.
+        offset = _OFFSET_TEXT[tz] = datetime(2000, 1, 1, tzinfo=tz).isoformat()[19:]
+    seconds = t.hour * 3600 + t.minute * 60 + t.second
+    clock = _TIME_OF_DAY.get(seconds)
+    if clock is None:
+        clock = _TIME_OF_DAY[seconds] = f"T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return f"{day_text(t.date())}{clock}{offset}"
+
+
+# id(step) -> step: the steps that many findings share, made once per day, value or rule
+# (limit, plain deadline, grade and leader steps). engine.finding_text writes the text of
+# each once rather than once per finding. The step is held, so that its id stays its own
+# while the entry lasts.
+SHARED_STEPS: dict[int, Step] = {}
+
+
+def shared_step(kind: str, text: str, ref: str) -> Step:
+    """A step without an event that findings will share (see SHARED_STEPS)."""
+    step = Step(kind, text, ref)
+    if len(SHARED_STEPS) >= 100_000:
+        SHARED_STEPS.clear()
+    SHARED_STEPS[id(step)] = step
+    return step
 
 
 def explain_clock(r: ClockResult) -> list[Step]:
@@ -158,7 +203,7 @@ class _LimitTexts:
         step = self.by_start.get(day)
         if step is None:
             text = f"{self.words}自 {day.isoformat()} 次日起算，不计中止期间"
-            step = self.by_start[day] = Step("limit", text, self.ref)
+            step = self.by_start[day] = shared_step("limit", text, self.ref)
         return step
 
     def deadline_step(self, r: ClockResult) -> Step:
@@ -168,7 +213,7 @@ class _LimitTexts:
         step = self.by_deadline.get(r.deadline)  # the plain case, most clocks
         if step is None:
             text = f"期限届满日 {r.deadline.isoformat()}"
-            step = self.by_deadline[r.deadline] = Step("deadline", text, self.ref)
+            step = self.by_deadline[r.deadline] = shared_step("deadline", text, self.ref)
         return step
 
 
@@ -194,7 +239,7 @@ def _restart_steps(r: ClockResult) -> list[Step]:
         out.append(
             Step(
                 "restart",
-                f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}）：期限自该日重新起算{note}",
+                f"{ev.activity}（{ev.event_id}，{day_text(ev.time.date())}）：期限自该日重新起算{note}",
                 ref_text(rs.ref) if rs is not None else "",
                 ev.event_id,
             )
@@ -215,10 +260,12 @@ def _suspension_steps(r: ClockResult) -> list[Step]:
     steps = []
     for susp, (start, end, iv) in zip(r.suspension_rules, r.suspensions, strict=True):
         if end is not None:
-            text = f"{start.activity}至{end.activity}（{iv[0].isoformat()}—{iv[1].isoformat()}）不计入期限"
+            text = (
+                f"{start.activity}至{end.activity}（{day_text(iv[0])}—{day_text(iv[1])}）不计入期限"
+            )
         else:
             text = (
-                f"{start.activity}（{iv[0].isoformat()}起）至 as_of {iv[1].isoformat()} 仍未结束，"
+                f"{start.activity}（{day_text(iv[0])}起）至 as_of {day_text(iv[1])} 仍未结束，"
                 f"期间不计入期限"
             )
         steps.append(Step("suspension", text, ref_text(susp.ref), start.event_id))
@@ -231,14 +278,14 @@ def _extension_steps(r: ClockResult, ref: str) -> list[Step]:
         ev = x.event
         if x.accepted:
             text = (
-                f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}，{ev.role}）"
-                f"有效：延长期限由 {x.deadline_before.isoformat()} 延至 {x.deadline_after.isoformat()}"
+                f"{ev.activity}（{ev.event_id}，{day_text(ev.time.date())}，{ev.role}）"
+                f"有效：延长期限由 {day_text(x.deadline_before)} 延至 {day_text(x.deadline_after)}"
                 f"（{x.reason}）"
             )
         else:
             text = (
-                f"{ev.activity}（{ev.event_id}，{ev.time.date().isoformat()}，"
-                f"{ev.role or '角色空'}）不予认可：{x.reason}；期限仍为 {x.deadline_before.isoformat()}"
+                f"{ev.activity}（{ev.event_id}，{day_text(ev.time.date())}，"
+                f"{ev.role or '角色空'}）不予认可：{x.reason}；期限仍为 {day_text(x.deadline_before)}"
             )
         steps.append(Step("extension", text, ref, ev.event_id))
     return steps
@@ -254,7 +301,7 @@ def _deadline_text(r: ClockResult) -> str:
         return f"期限届满日 {r.deadline.isoformat()}"  # the plain case, most clocks
     extra = ""
     if r.merged:
-        spans = "、".join(f"{a.isoformat()}—{b.isoformat()}" for a, b in r.merged)
+        spans = "、".join([f"{day_text(a)}—{day_text(b)}" for a, b in r.merged])
         extra = f"（已扣除中止期间 {spans}）"
     ext = sum(1 for x in r.extensions if x.accepted)
     ext_note = f"，含有效延长 {ext} 次" if ext else ""
@@ -262,7 +309,7 @@ def _deadline_text(r: ClockResult) -> str:
     when = (
         r.deadline_at.isoformat(timespec="minutes")
         if r.deadline_at is not None
-        else r.deadline.isoformat()
+        else day_text(r.deadline)
     )
     return f"期限届满{'时间' if r.deadline_at is not None else '日'} {when}{extra}{ext_note}{prov}"
 
@@ -305,9 +352,9 @@ def _state_step(r: ClockResult, texts: _ClockTexts) -> Step:
         text = f"{stop.activity}于 {day_text(stop.time.date())}，在期限内"
     elif state == "overdue":
         text = (
-            f"截至 {r.as_of.isoformat()} 仍未{texts.stops}，已超过期限 "
+            f"截至 {day_text(r.as_of)} 仍未{texts.stops}，已超过期限 "
             f"{r.overdue_workdays} 个工作日（持续中）"
         )
     else:
-        text = f"截至 {r.as_of.isoformat()} 尚在期限内，剩余 {r.remaining_workdays} 个工作日"
+        text = f"截至 {day_text(r.as_of)} 尚在期限内，剩余 {r.remaining_workdays} 个工作日"
     return Step("stop", text, texts.ref, stop.event_id if stop is not None else "")

@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 from engine.attribution import Subject, attribute
-from engine.clock_explain import day_text, ref_text
+from engine.clock_explain import day_text, instant_text, ref_text, shared_step
 from engine.clocks import ClockResult, Step
 from engine.derive import Candidate, CaseFacts
 from engine.expr_eval import Value, holds, resolve
@@ -143,7 +143,9 @@ class _Band:
             return Step("grade", f"{self.head}{value}{self.tail}", self.ref)
         step = self.steps.get(value)
         if step is None:
-            step = self.steps[value] = Step("grade", f"{self.head}{value}{self.tail}", self.ref)
+            step = self.steps[value] = shared_step(
+                "grade", f"{self.head}{value}{self.tail}", self.ref
+            )
         return step
 
 
@@ -171,7 +173,7 @@ class _LapsePlan:
     no_band_ref: str
     bands: tuple[_Band, ...]
     modifiers: tuple[_ModifierPlan, ...]
-    extra: tuple[tuple[str, Any], ...]  # a finding's initial `extra`
+    lapse_source: str  # a finding's initial `extra` holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,7 @@ def _lapse_plan(policy: Policy, lapse: Lapse) -> _LapsePlan:
         refused_of=fe.target if fe is not None and refused else "",
         ladder=ladder,
         measure=g.measure,
-        fixed_step=Step("grade", f"处理：{level}（{g.ladder}，固定档）", grade_ref),
+        fixed_step=shared_step("grade", f"处理：{level}（{g.ladder}，固定档）", grade_ref),
         fixed_rank=rank(level),
         fixed_grade=grade(rank(level)),
         no_band_ref=grade_ref,
@@ -240,7 +242,7 @@ def _lapse_plan(policy: Policy, lapse: Lapse) -> _LapsePlan:
             (mod, (mod, None, "") if mod.repeat is not None or mod.during_sanction else None)
             for mod in g.modifiers
         ),
-        extra=(("lapse_source", lapse.source),),
+        lapse_source=lapse.source,
     )
 
 
@@ -271,7 +273,7 @@ def _finding(
                 trail.extend(clock.trail)
     ev = cand.event
     if ev is not None:
-        when = ev.time.isoformat()
+        when = instant_text(ev.time)
         fact_values["event_time"] = when
         _event_facts(facts, lp, ev, cand, fact_values, trail)
         evidence.append(ev)
@@ -286,28 +288,31 @@ def _finding(
         anchor = ""
     subjects = attribute(facts, lapse.subjects, cand, conduct, plan.custody, registers, trail)
     state, grade = _base_grade(lp, band, cand, trail)
-    if anchor_clock is not None and anchor_clock.provisional:
+    provisional = anchor_clock is not None and anchor_clock.provisional
+    if provisional:
         fact_values["provisional"] = True
     policy = plan.policy
     case_id = history.case_id
+    # Positional: matching seventeen keyword arguments to their fields took as long as the
+    # rest of the construction. The order is Finding's fields'.
     return Finding(
-        id=finding_id(policy.id, lapse.id, case_id, subjects[0].person, anchor),
-        case_id=case_id,
-        lapse=lapse.id,
-        label=lapse.label,
-        category=lapse.category,
-        grade=grade,
-        ladder=lapse.grading.ladder,
-        subjects=subjects,
-        facts=fact_values,
-        evidence=_dedupe(evidence),
-        explanation=trail,
-        policy=policy,
-        anchor=anchor,
-        conduct=conduct,
-        grade_state=state,
-        provisional=bool(fact_values.get("provisional")),
-        extra=dict(lp.extra),
+        finding_id(policy.id, lapse.id, case_id, subjects[0].person, anchor),
+        case_id,
+        lapse.id,
+        lapse.label,
+        lapse.category,
+        grade,
+        lapse.grading.ladder,
+        subjects,
+        fact_values,
+        _dedupe(evidence),
+        trail,  # explanation
+        policy,
+        anchor,
+        conduct,
+        state,
+        provisional,
+        {"lapse_source": lp.lapse_source},  # extra
     )
 
 
@@ -344,7 +349,7 @@ def _event_facts(
     for x in clock.extensions:
         if x.event is ev and not x.accepted:
             values["reason"] = x.reason
-            values["deadline"] = x.deadline_before.isoformat()
+            values["deadline"] = day_text(x.deadline_before)
             trail.append(
                 Step(
                     "extension",
@@ -366,7 +371,7 @@ def _clock_facts(c: ClockResult) -> dict[str, Any]:
         "overdue_days": c.overdue_days,
         "ongoing": c.state == "overdue",
         "state": c.state,
-        "suspended": [[a.isoformat(), b.isoformat()] for a, b in c.merged] if c.merged else [],
+        "suspended": [[day_text(a), day_text(b)] for a, b in c.merged] if c.merged else [],
         "extensions_accepted": accepted,
         "extensions_refused": len(exts) - accepted,
     }

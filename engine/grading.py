@@ -39,7 +39,7 @@ class Prior:
     conduct: date
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one per finding, read in run order (by day) by the person pass
 class GradeState:
     """What the per-case stage knows of a finding's grade; the person pass finishes it."""
 
