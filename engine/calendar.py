@@ -34,6 +34,7 @@ __all__ = [
     "DayKind",
     "DayStatus",
     "WorkCalendar",
+    "WorkdayTable",
     "load_cn_calendar",
 ]
 
@@ -75,6 +76,27 @@ class DayStatus:
     def label_zh(self) -> str:
         """Chinese label: 工作日 / 休息日（周末） / 休息日（节假日） / 调休上班日."""
         return _LABELS_ZH[_KINDS.index(self.kind)]
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class WorkdayTable:
+    """A calendar's working-day tables, for the one caller that cannot afford a method
+    call per lookup: the plain working-day clock (engine.clock_count), which is nearly
+    every clock of an audit. Days are offsets from ``epoch`` (the ordinal of
+    1990-01-01), valid from 0 to ``size - 1``:
+
+    - ``index[o]``: :meth:`WorkCalendar.workday_index` of the day at offset o;
+    - ``dates[k - 1]``: the working day whose workday_index is k (k from 1 to len);
+    - ``exact_from`` .. ``exact_to``: the offsets of the table's years, where answers
+      are not provisional.
+    """
+
+    epoch: int
+    size: int
+    index: tuple[int, ...]
+    dates: tuple[date, ...]
+    exact_from: int
+    exact_to: int
 
 
 def _as_named(days: Iterable[date] | Mapping[date, str], default: str) -> dict[date, str]:
@@ -120,11 +142,13 @@ class WorkCalendar:
         "first_year",
         "last_year",
         "name",
+        "table",
     )
 
     name: str
     first_year: int
     last_year: int
+    table: WorkdayTable
 
     def __init__(
         self,
@@ -184,8 +208,16 @@ class WorkCalendar:
                 wd_dates.append(RANGE_START + timedelta(days=i))
             cum.append(count)
         self._work = work
-        self._cum = cum
-        self._wd_dates = wd_dates
+        self._cum = tuple(cum)  # tuples: shared with the table, which must not change
+        self._wd_dates = tuple(wd_dates)
+        self.table = WorkdayTable(
+            self._epoch,
+            self._n,
+            self._cum,
+            self._wd_dates,
+            self._first_ord - self._epoch,
+            self._last_ord - self._epoch,
+        )
 
     def __setattr__(self, key: str, value: object) -> None:
         # Immutable after construction: only __init__ may set each slot, once.

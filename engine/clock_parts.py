@@ -18,6 +18,7 @@ from engine.ir import Clock, Expr, Extension, Limit, NoticeRule, Suspension, Uni
 from engine.model import CaseHistory, Event
 
 SuspensionPair = tuple[Suspension, Event, Event | None]
+Positions = Mapping[str, tuple[int, ...]]  # activity -> indexes into the case's events, ascending
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,11 @@ class Step:
         return d
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExtensionOutcome:
+    """How one extension approval was judged. Not frozen: a frozen dataclass pays for
+    `object.__setattr__` on every field, and an audit judges many; treat it as read-only."""
+
     event: Event
     accepted: bool
     reason: str
@@ -64,7 +68,7 @@ def pair_suspensions(
     clock: Clock,
     earlier: Mapping[str, ClockView],
     counts: Mapping[str, int],
-    positions: Mapping[str, list[int]],
+    positions: Positions,
     lo: int,
     hi: int,
 ) -> list[SuspensionPair]:
@@ -81,7 +85,13 @@ def pair_suspensions(
             continue
         start_act, ends = susp.start_activity, susp.end_activities
         start_when, end_when = susp.start_when, susp.end_when
-        closes_at = [p for a in ends for p in positions.get(a, ())]
+        if len(ends) == 1:  # one closing activity: its positions, as they are
+            closes_at: Sequence[int] = positions.get(ends[0], ())
+        else:
+            closes_at = sorted(p for a in ends for p in positions.get(a, ()))
+        if len(opens_at) == 1 and start_when is None and end_when is None:
+            _pair_one(out, susp, events, opens_at[0], closes_at, lo, hi)
+            continue
         idx = sorted({p for p in (*opens_at, *closes_at) if lo <= p < hi})
         open_ev: Event | None = None
         k, n = 0, len(idx)
@@ -115,6 +125,30 @@ def pair_suspensions(
     return out
 
 
+def _pair_one(
+    out: list[SuspensionPair],
+    susp: Suspension,
+    events: Sequence[Event],
+    opens: int,
+    closes_at: Sequence[int],
+    lo: int,
+    hi: int,
+) -> None:
+    """pair_suspensions for a rule without conditions whose activity opens once in the
+    case (nearly every suspension): its pairing, taken straight to the answer. The
+    opening, if in the window, is closed by the first closing event in the window at or
+    after its instant that is not itself; closings before it find nothing open."""
+    if not lo <= opens < hi:
+        return
+    t = events[opens].time
+    closer = None
+    for p in closes_at:
+        if lo <= p < hi and p != opens and events[p].time >= t:
+            closer = events[p]
+            break
+    out.append((susp, events[opens], closer))
+
+
 def _other_than(events: Sequence[Event], e: Event) -> Event | None:
     """The first of these events that is not e (a simultaneous opening and closing may
     be one event of an activity that does both)."""
@@ -125,13 +159,16 @@ def _other_than(events: Sequence[Event], e: Event) -> Event | None:
 
 
 def extension_events(
-    clock: Clock, events: Sequence[Event], positions: Mapping[str, list[int]], lo: int, hi: int
+    clock: Clock, events: Sequence[Event], positions: Positions, lo: int, hi: int
 ) -> list[Event]:
     """Approvals that ask to extend the clock, between its start and stop, in order."""
     acts = clock.extension_activities
     if len(acts) == 1:
         (act,) = acts
-        return [events[p] for p in positions.get(act, ()) if lo <= p < hi]
+        where = positions.get(act)
+        if where is None:  # the common case: no approval at all
+            return []
+        return [events[p] for p in where if lo <= p < hi]
     idx = sorted(p for a in acts for p in positions.get(a, ()) if lo <= p < hi)
     return [events[p] for p in idx]
 
@@ -203,7 +240,7 @@ def notice_given(
     notice: NoticeRule,
     e: Event,
     history: CaseHistory,
-    positions: Mapping[str, list[int]],
+    positions: Positions,
     due: date,
     as_of: date,
 ) -> tuple[bool, str]:

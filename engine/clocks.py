@@ -22,9 +22,16 @@ from datetime import date, datetime
 from engine.calendar import WorkCalendar
 from engine.clock_count import count_days, count_hours, count_plain_days
 from engine.clock_explain import explain_clock
-from engine.clock_parts import ExtensionOutcome, Step, SuspensionPair, pair_suspensions
+from engine.clock_parts import (
+    ExtensionOutcome,
+    Positions,
+    Step,
+    SuspensionPair,
+    pair_suspensions,
+)
 from engine.daycount import Interval
 from engine.expr_eval import (
+    NOT_STARTED,
     ClockView,
     EventTest,
     Scope,
@@ -114,6 +121,8 @@ class ClockResult:
 
     def prop(self, p: ClockProperty) -> int | bool:
         s = self.state
+        if s == "inactive":  # as if absent: derive lets conditions read inactive clocks
+            return NOT_STARTED[p]
         if p is _BREACHED:
             return s == "late" or s == "overdue"
         if p is _OVERDUE_WORKDAYS:
@@ -171,37 +180,75 @@ _OTHER_PROPS: dict[ClockProperty, Callable[[ClockResult], int | bool]] = {
 
 
 class ActivityCounts(Mapping[str, int]):
-    """Events per activity, read off the positions index: a view, so a case pays for a
-    count only when a condition asks for one."""
+    """Events per activity, a view: a case pays for a count only when something asks for
+    one. Counts of the `indexed` activities (None: of every one) are read off the
+    positions index; any other activity, which only readers beyond the policy ask about,
+    is counted in one pass over the events on first use."""
 
-    __slots__ = ("_positions",)
+    __slots__ = ("_events", "_every", "_indexed", "_positions")
 
-    def __init__(self, positions: Mapping[str, list[int]]) -> None:
+    def __init__(
+        self,
+        positions: Positions,
+        events: Sequence[Event] = (),
+        indexed: frozenset[str] | None = None,
+    ) -> None:
         self._positions = positions
+        self._events = events
+        self._indexed = indexed
+        self._every: dict[str, int] | None = None
 
     def __getitem__(self, activity: str) -> int:
-        return len(self._positions[activity])
+        n = self.get(activity)
+        if n == 0:
+            raise KeyError(activity)
+        return n
 
     def get(self, activity: str, default: int = 0) -> int:  # type: ignore[override]
-        p = self._positions.get(activity)
-        return default if p is None else len(p)
+        indexed = self._indexed
+        if indexed is None or activity in indexed:
+            p = self._positions.get(activity)
+            return default if p is None else len(p)
+        return self._all().get(activity, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._positions)
+        return iter(self._all())
 
     def __len__(self) -> int:
-        return len(self._positions)
+        return len(self._all())
+
+    def _all(self) -> Mapping[str, int]:
+        if self._indexed is None:
+            return {a: len(p) for a, p in self._positions.items()}
+        if self._every is None:
+            every: dict[str, int] = {}
+            for e in self._events:
+                every[e.activity] = every.get(e.activity, 0) + 1
+            self._every = every
+        return self._every
 
 
-def positions_of(events: Sequence[Event]) -> dict[str, list[int]]:
-    """activity -> indexes into events, ascending."""
-    positions: dict[str, list[int]] = {}
-    for i, e in enumerate(events):
+_ONE = tuple((i,) for i in range(256))  # (i,) for the first rows of any case, shared
+
+
+def positions_of(
+    events: Sequence[Event], only: frozenset[str] | None = None
+) -> dict[str, tuple[int, ...]]:
+    """activity -> indexes into events, ascending; with `only`, for those activities
+    alone. Tuples, not lists, and for the first 256 rows shared ones: this runs on every
+    case, the counts keep it for the rest of the audit, and most activities occur once in
+    a case, so most entries allocate nothing."""
+    positions: dict[str, tuple[int, ...]] = {}
+    ones = _ONE if len(events) <= len(_ONE) else [(i,) for i in range(len(events))]
+    # No strict=False: a keyword argument costs zip its fast call (ones may run longer).
+    for e, one in zip(events, ones):  # noqa: B905
         act = e.activity
+        if only is not None and act not in only:
+            continue
         if act in positions:
-            positions[act].append(i)
+            positions[act] += one
         else:
-            positions[act] = [i]
+            positions[act] = one
     return positions
 
 
@@ -212,7 +259,7 @@ def evaluate_clock(
     counts: Mapping[str, int],
     cal: WorkCalendar,
     as_of: date,
-    positions: Mapping[str, list[int]] | None = None,
+    positions: Positions | None = None,
     office_hours: Sequence[tuple[int, int]] = DEFAULT_OFFICE_HOURS,
     scope: Scope | None = None,
 ) -> ClockResult:
@@ -249,11 +296,12 @@ class ClockPlan:
     only stop activity when it has one. A million-case audit evaluates each clock a
     million times; reading the IR afresh each time was a large share of the cost."""
 
-    __slots__ = ("clock", "limit", "limits", "name", "start", "stop", "triggers")
+    __slots__ = ("clock", "deems", "limit", "limits", "name", "start", "stop", "triggers", "window")
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.name = clock.name
+        self.deems = bool(clock.deems)  # only then may a result have deemed_at set
         self.triggers = tuple(_Trigger(t) for t in clock.starts)
         # One trigger without a condition: the first event of its activity starts it.
         only_start = self.triggers[0] if len(self.triggers) == 1 else None
@@ -265,6 +313,9 @@ class ClockPlan:
         only = clock.limits[0] if len(clock.limits) == 1 else None
         self.limit = only if only is not None and only.when is None else None
         self.stop = clock.stops[0] if len(clock.stops) == 1 else None
+        # None when nothing can lie between start and stop: isdisjoint would still walk
+        # every activity of the case to say so.
+        self.window = clock.window_activities or None
 
     def evaluate(
         self,
@@ -273,7 +324,7 @@ class ClockPlan:
         counts: Mapping[str, int],
         cal: WorkCalendar,
         as_of: date,
-        positions: Mapping[str, list[int]],
+        positions: Positions,
         office_hours: Sequence[tuple[int, int]],
         scope: Scope,
     ) -> ClockResult:
@@ -306,13 +357,15 @@ class ClockPlan:
                 stop_pos = _first_stop(events, where, start_pos)
         else:
             stop_pos = _find_stop(events, clock.stops, positions, start_pos)
-        if stop_pos >= 0:
-            r.stop_event = events[stop_pos]
+        # Set even when None: a read of an attribute left at its class default is a slow
+        # lookup, and the counting below reads this one on every clock.
+        r.stop_event = events[stop_pos] if stop_pos >= 0 else None
         if clock.restarts:
             start_pos = _apply_restarts(history, clock, earlier, counts, r, positions, start_pos)
         pairs: Sequence[SuspensionPair] = ()
         lo, hi = 0, 0  # the window is only worked out when something may lie in it
-        if not clock.window_activities.isdisjoint(positions):
+        window = self.window
+        if window is not None and not window.isdisjoint(positions):
             lo, hi = _window(events, start_pos, stop_pos)
             if clock.suspensions:
                 pairs = pair_suspensions(history, clock, earlier, counts, positions, lo, hi)
@@ -352,7 +405,7 @@ def _find_start(
     triggers: Sequence[_Trigger],
     scope: Scope,
     r: ClockResult,
-    positions: Mapping[str, list[int]],
+    positions: Positions,
 ) -> int:
     """Triggers are alternatives in the order written; the first that fires starts the clock."""
     events = history.events
@@ -366,8 +419,16 @@ def _find_start(
             if not t.per_event:
                 if not test(scope):
                     continue
+            elif t.event_test is not None:  # of the event alone; inline, it runs on every case
+                event_test, pos = t.event_test, -1
+                for p in where:
+                    if event_test(events[p]):
+                        pos = p
+                        break
+                if pos < 0:
+                    continue
             else:
-                pos = _first_passing(history, scope, where, t)
+                pos = _first_passing(history, scope, where, test)
                 if pos < 0:
                     continue
         r.start_event = r.origin_event = events[pos]
@@ -376,17 +437,9 @@ def _find_start(
     return -1
 
 
-def _first_passing(history: CaseHistory, scope: Scope, where: Sequence[int], t: _Trigger) -> int:
+def _first_passing(history: CaseHistory, scope: Scope, where: Sequence[int], test: Test) -> int:
     """The first of these events for which the trigger's per-event condition holds, or -1."""
     events = history.events
-    if t.event_test is not None:
-        event_test = t.event_test
-        for pos in where:
-            if event_test(events[pos]):
-                return pos
-        return -1
-    test = t.test
-    assert test is not None
     for pos in where:
         if test(Scope(history, scope.clocks, scope.counts, events[pos])):
             return pos
@@ -404,7 +457,7 @@ def _first_stop(events: Sequence[Event], where: Sequence[int] | None, start: int
 
 
 def _find_stop(
-    events: Sequence[Event], stops: Sequence[str], positions: Mapping[str, list[int]], start: int
+    events: Sequence[Event], stops: Sequence[str], positions: Positions, start: int
 ) -> int:
     """The first stopping event at or after the start's instant (not the start itself)."""
     t0 = events[start].time
@@ -424,7 +477,7 @@ def _apply_restarts(
     earlier: Mapping[str, ClockView],
     counts: Mapping[str, int],
     r: ClockResult,
-    positions: Mapping[str, list[int]],
+    positions: Positions,
     start: int,
 ) -> int:
     """Restart events after the start and strictly before the stop's instant restart the

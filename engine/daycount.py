@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from engine.calendar import WorkCalendar
+from engine.calendar import WorkCalendar, WorkdayTable
 from engine.ir import Unit
 
 Interval = tuple[date, date]  # inclusive
@@ -75,6 +75,10 @@ def add_counted(
     """
     if n <= 0:
         return start
+    if unit is Unit.WORKDAYS:  # the unit of most pauses
+        found = _add_workdays(cal.table, susp, start, n)
+        if found is not None:
+            return found
     end = _shift(cal, unit, start, n, 0)
     skipped = 0
     for lo, hi in susp:
@@ -84,6 +88,31 @@ def add_counted(
             skipped += _raw(cal, unit, max(start, lo - _DAY), hi)
             end = _shift(cal, unit, start, n, skipped)
     return end
+
+
+def _add_workdays(t: WorkdayTable, susp: Sequence[Interval], start: date, n: int) -> date | None:
+    """add_counted's walk for working days on the calendar's tables: the period end as a
+    workday_index (k), moved out by the working days of each suspension before it, with
+    no calendar call per step. None when a day lies off the tables: the walk through the
+    calendar's methods then raises as they do."""
+    epoch, index, dates = t.epoch, t.index, t.dates
+    s = start.toordinal() - epoch
+    if not 0 <= s < t.size:
+        return None
+    k = index[s] + n
+    for lo, hi in susp:
+        if k > len(dates):
+            return None
+        if lo > dates[k - 1]:
+            break
+        if hi > start:
+            a = max(s, lo.toordinal() - epoch - 1)  # the suspended days after max(start, lo - 1)
+            b = hi.toordinal() - epoch
+            if b >= t.size:
+                return None
+            if b > a:
+                k += index[b] - index[a]
+    return dates[k - 1] if k <= len(dates) else None
 
 
 def add_months(d: date, n: int) -> date:

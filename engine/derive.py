@@ -23,9 +23,10 @@ from datetime import date, tzinfo
 
 from engine.calendar import WorkCalendar
 from engine.clock_calendar import ClockSetting, clock_setting
+from engine.clock_parts import Positions
 from engine.clocks import ActivityCounts, ClockPlan, ClockResult, plan_of, positions_of
-from engine.expr_eval import ClockView, Scope
-from engine.ir import Clock, ForEachKind, Policy
+from engine.expr_eval import Scope, counted_activities
+from engine.ir import Clock, ForEach, ForEachKind, Policy
 from engine.model import CaseHistory, Event
 
 
@@ -44,7 +45,7 @@ class Candidate:
         return self.scope.event
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseFacts:
     history: CaseHistory  # with derived (deemed) events, in the policy's zone
     clocks: dict[str, ClockResult]
@@ -59,72 +60,124 @@ class ClockFacts:
 
     history: CaseHistory
     clocks: dict[str, ClockResult]
-    views: dict[str, ClockView]  # started clocks, as conditions read them
-    positions: dict[str, list[int]]
+    positions: Positions  # of the activities deriving looks up (see _indexed)
     counts: ActivityCounts
-    scope: Scope  # the case-level scope of history, views and counts, as clocks read it
+    scope: Scope  # the case-level scope of history, clocks and counts, as clocks read it
+
+
+_CASE, _EVENT, _REFUSED = 0, 1, 2  # what a lapse is found on: see derive_case
+
+
+@dataclass(frozen=True, slots=True)
+class _Plans:
+    """What deriving needs of a (policy, calendar) pair, worked out once per audit rather
+    than read off the IR for every case."""
+
+    setting: ClockSetting
+    clocks: tuple[ClockPlan, ...]
+    lapses: tuple[tuple[int, int, str], ...]  # (lapse index, _CASE/_EVENT/_REFUSED, target)
+    indexed: frozenset[str]  # activities whose positions deriving reads: see _indexed
+
+
+_LAST_PLANS: list[tuple[Policy, WorkCalendar, _Plans]] = []
+
+
+def _plans(policy: Policy, cal: WorkCalendar) -> _Plans:
+    """The policy's clock setting, clock plans and lapse targets, looked up once per
+    case: the last (policy, calendar) pair is kept, since an audit runs one policy over
+    many cases. The entry holds both objects, so it can never answer for another policy
+    or calendar."""
+    if _LAST_PLANS:
+        last_policy, last_cal, found = _LAST_PLANS[0]
+        if last_policy is policy and last_cal is cal:
+            return found
+    found = _Plans(
+        clock_setting(policy, cal),
+        tuple(plan_of(c) for c in policy.clocks),
+        tuple(_lapse_target(i, lapse.for_each) for i, lapse in enumerate(policy.lapses)),
+        _indexed(policy),
+    )
+    _LAST_PLANS[:] = [(policy, cal, found)]
+    return found
+
+
+def _indexed(policy: Policy) -> frozenset[str]:
+    """The activities whose events deriving looks up: those the clocks start, stop,
+    pause, extend, restart or give notice at, those a lapse is found on each event of,
+    and those a condition anywhere in the policy counts (for speed only: the counts
+    answer for any activity). A case's positions index holds these alone, so most of a
+    case's events cost no entry; a new kind of positions lookup must be added here."""
+    acts: set[str] = set()
+    for c in policy.clocks:
+        acts.update(t.activity for t in c.starts)
+        acts.update(c.stops)
+        acts.update(c.window_activities)
+        acts.update(r.activity for r in c.restarts)
+        acts.update(
+            x.notice.activity for lim in c.limits for x in lim.extensions if x.notice is not None
+        )
+    for lapse in policy.lapses:
+        if lapse.for_each is not None and lapse.for_each.kind is ForEachKind.EVENT:
+            acts.add(lapse.for_each.target)
+    acts.update(counted_activities(policy))
+    return frozenset(acts)
+
+
+def _lapse_target(i: int, fe: ForEach | None) -> tuple[int, int, str]:
+    if fe is None:
+        return i, _CASE, ""
+    return i, _EVENT if fe.kind is ForEachKind.EVENT else _REFUSED, fe.target
 
 
 def derive_clocks(
     history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: date
 ) -> ClockFacts:
     """Every clock of the policy on one case, in policy order."""
-    setting, plans = _plans(policy, cal)
+    return ClockFacts(*_clocks(history, _plans(policy, cal), as_of))
+
+
+_ClockTuple = tuple[CaseHistory, dict[str, ClockResult], Positions, ActivityCounts, Scope]
+
+
+def _clocks(history: CaseHistory, plans: _Plans, as_of: date) -> _ClockTuple:
+    """derive_clocks' work, as a plain tuple in ClockFacts' field order: derive_case runs
+    on every case and needs no ClockFacts."""
+    setting, clock_plans = plans.setting, plans.clocks
     if setting.zone is not None:
         history = _in_zone(history, setting.zone)
-    positions = positions_of(history.events)
-    counts = ActivityCounts(positions)
+    indexed = plans.indexed
+    positions = positions_of(history.events, indexed)
+    counts = ActivityCounts(positions, history.events, indexed)
+    # Conditions read the clocks evaluated so far; one not started reads like one not
+    # evaluated yet (ClockResult.prop), so they read the clocks dict itself.
     clocks: dict[str, ClockResult] = {}
-    views: dict[str, ClockView] = {}
-    scope = Scope(history, views, counts)
+    scope = Scope(history, clocks, counts)
     office = setting.office_hours
     work_cal = setting.cal
-    for plan in plans:
-        result = plan.evaluate(history, views, counts, work_cal, as_of, positions, office, scope)
-        name = plan.name
-        clocks[name] = result
-        if result.state != "inactive":
-            views[name] = result
-        if result.deemed_at is not None:
+    for plan in clock_plans:
+        result = plan.evaluate(history, clocks, counts, work_cal, as_of, positions, office, scope)
+        clocks[plan.name] = result
+        if plan.deems and result.deemed_at is not None:
             history = _with_deemed(history, plan.clock, result)
-            positions = positions_of(history.events)
-            counts = ActivityCounts(positions)
-            scope = Scope(history, views, counts)
-    return ClockFacts(history, clocks, views, positions, counts, scope)
-
-
-_Plans = tuple[ClockSetting, tuple[ClockPlan, ...]]
-_LAST_PLANS: list[tuple[Policy, WorkCalendar, _Plans]] = []
-
-
-def _plans(policy: Policy, cal: WorkCalendar) -> _Plans:
-    """The policy's clock setting and clock plans, looked up once per case: the last
-    (policy, calendar) pair is kept, since an audit runs one policy over many cases. The
-    entry holds both objects, so it can never answer for another policy or calendar."""
-    if _LAST_PLANS:
-        last_policy, last_cal, found = _LAST_PLANS[0]
-        if last_policy is policy and last_cal is cal:
-            return found
-    found = (clock_setting(policy, cal), tuple(plan_of(c) for c in policy.clocks))
-    _LAST_PLANS[:] = [(policy, cal, found)]
-    return found
+            positions = positions_of(history.events, indexed)
+            counts = ActivityCounts(positions, history.events, indexed)
+            scope = Scope(history, clocks, counts)
+    return history, clocks, positions, counts, scope
 
 
 def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: date) -> CaseFacts:
-    cf = derive_clocks(history, policy, cal, as_of)
-    history, views, counts, positions = cf.history, cf.views, cf.counts, cf.positions
-    case_scope = cf.scope
+    plans = _plans(policy, cal)
+    history, clocks, positions, counts, case_scope = _clocks(history, plans, as_of)
     candidates: list[Candidate] = []
-    for i, lapse in enumerate(policy.lapses):
-        fe = lapse.for_each
-        if fe is None:
+    for i, kind, target in plans.lapses:
+        if kind == _CASE:
             candidates.append(Candidate("c", i, case_scope))
-        elif fe.kind is ForEachKind.EVENT:
-            for k, pos in enumerate(positions.get(fe.target, ()), start=1):
+        elif kind == _EVENT:
+            for k, pos in enumerate(positions.get(target, ()), start=1):
                 e = history.events[pos]
-                candidates.append(Candidate(f"{i}.{k}", i, Scope(history, views, counts, e, k)))
+                candidates.append(Candidate(f"{i}.{k}", i, Scope(history, clocks, counts, e, k)))
         else:
-            clock_result = cf.clocks.get(fe.target)
+            clock_result = clocks.get(target)
             if clock_result is None:
                 continue
             k = 0
@@ -132,9 +185,9 @@ def derive_case(history: CaseHistory, policy: Policy, cal: WorkCalendar, as_of: 
                 if not x.accepted:
                     k += 1
                     candidates.append(
-                        Candidate(f"{i}.{k}", i, Scope(history, views, counts, x.event, k))
+                        Candidate(f"{i}.{k}", i, Scope(history, clocks, counts, x.event, k))
                     )
-    return CaseFacts(history, cf.clocks, counts, case_scope, candidates)
+    return CaseFacts(history, clocks, counts, case_scope, candidates)
 
 
 def _in_zone(history: CaseHistory, tz: tzinfo) -> CaseHistory:

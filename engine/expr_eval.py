@@ -9,6 +9,7 @@ of the durable_rules stage.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -53,7 +54,8 @@ class Scope:
     index: int = 0
 
 
-_NOT_STARTED: dict[ClockProperty, int | bool] = {
+# What a clock that never started (or is not evaluated yet) reads as.
+NOT_STARTED: dict[ClockProperty, int | bool] = {
     p: (False if p.is_bool else 0) for p in ClockProperty
 }
 
@@ -75,7 +77,7 @@ def as_number(text: str) -> int:
 def resolve(ref: Ref, scope: Scope) -> Value:
     if isinstance(ref, ClockRef):
         clock = scope.clocks.get(ref.clock)
-        return _NOT_STARTED[ref.prop] if clock is None else clock.prop(ref.prop)
+        return NOT_STARTED[ref.prop] if clock is None else clock.prop(ref.prop)
     if isinstance(ref, CountRef):
         return scope.counts.get(ref.activity, 0)
     if isinstance(ref, CaseAttrRef):
@@ -96,6 +98,22 @@ def holds(expr: Expr | None, scope: Scope) -> bool:
     if hit is not None and hit[0] is expr:
         return hit[1](scope)
     return compile_condition(expr)[0](scope)
+
+
+def counted_activities(node: object) -> set[str]:
+    """Every activity a condition or ref anywhere in this IR node counts (`exists A`,
+    `absent A`, `count A`), found by walking its dataclass fields."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, CountRef | Exists):
+            found.add(x.activity)
+        elif isinstance(x, tuple | list):
+            stack.extend(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+    return found
 
 
 def reads_event(expr: Expr | None) -> bool:
@@ -123,7 +141,7 @@ def compile_condition(expr: Expr) -> tuple[Test, bool]:
     if hit is None or hit[0] is not expr:
         if len(_CACHE) > 10_000:  # transient expressions: start afresh, never grow
             _CACHE.clear()
-        hit = (expr, _compile(expr, value_getter), _uses_event(expr))
+        hit = (expr, _compile(expr, value_getter, _scope_leaf), _uses_event(expr))
         _CACHE[id(expr)] = hit
     return hit[1], hit[2]
 
@@ -136,7 +154,7 @@ def compile_event_condition(expr: Expr) -> EventTest | None:
     if hit is None or hit[0] is not expr:
         if len(_EVENT_CACHE) > 10_000:
             _EVENT_CACHE.clear()
-        test = _compile(expr, _event_getter) if _reads_only_event_attrs(expr) else None
+        test = _compile(expr, _event_getter, _event_leaf) if _reads_only_event_attrs(expr) else None
         hit = _EVENT_CACHE[id(expr)] = (expr, test)
     return hit[1]
 
@@ -169,7 +187,7 @@ def value_getter(ref: Ref) -> Callable[[Scope], Value]:
     """`resolve(ref, ·)` with the ref's kind decided once: for compiled conditions and the
     rule stage's fact encoder, which read the same few refs on every case."""
     if isinstance(ref, ClockRef):
-        name, prop, absent = ref.clock, ref.prop, _NOT_STARTED[ref.prop]
+        name, prop, absent = ref.clock, ref.prop, NOT_STARTED[ref.prop]
 
         def clock_value(s: Scope) -> Value:
             c = s.clocks.get(name)
@@ -202,7 +220,41 @@ def _event_getter(ref: Ref) -> Callable[[Event], Value]:
     return lambda e: e.attr(attr)
 
 
-def _compile(expr: Expr, get_of: Callable[[Ref], Callable[[_S], Value]]) -> Callable[[_S], bool]:
+# The commonest leaves, `case.ATTR == "…"`, `CLOCK.late` and `ATTR == "…"`, each as one
+# closure that reads its value itself: a test that calls a getter is two calls, and a
+# start trigger or limit condition is tested on every case.
+
+
+def _scope_leaf(expr: Expr) -> Callable[[Scope], bool] | None:
+    if isinstance(expr, Compare) and expr.op is CompareOp.EQ:
+        ref, value = expr.left, expr.right.value
+        if isinstance(ref, CaseAttrRef) and not ref.numeric:
+            attr = ref.name
+            return lambda s: s.history.attrs.get(attr, "") == value
+    if isinstance(expr, Truth) and isinstance(expr.ref, ClockRef):
+        name, prop = expr.ref.clock, expr.ref.prop
+        # A clock not (yet) started reads as False, as value_getter's default does.
+        return lambda s: (c := s.clocks.get(name)) is not None and c.prop(prop) is True
+    return None
+
+
+def _event_leaf(expr: Expr) -> Callable[[Event], bool] | None:
+    if isinstance(expr, Compare) and expr.op is CompareOp.EQ:
+        ref, value = expr.left, expr.right.value
+        if isinstance(ref, EventAttrRef) and not ref.numeric:
+            attr = ref.name
+            return lambda e: e.attr(attr) == value
+    return None
+
+
+def _compile(
+    expr: Expr,
+    get_of: Callable[[Ref], Callable[[_S], Value]],
+    leaf_of: Callable[[Expr], Callable[[_S], bool] | None],
+) -> Callable[[_S], bool]:
+    leaf = leaf_of(expr)
+    if leaf is not None:
+        return leaf
     if isinstance(expr, Compare):
         get, value, op = get_of(expr.left), expr.right.value, expr.op
         if op is CompareOp.EQ:
@@ -217,9 +269,9 @@ def _compile(expr: Expr, get_of: Callable[[Ref], Callable[[_S], Value]]) -> Call
         count = get_of(CountRef(expr.activity))
         return lambda s: count(s) != 0  # a count is never negative
     if isinstance(expr, Not):
-        inner = _compile(expr.operand, get_of)
+        inner = _compile(expr.operand, get_of, leaf_of)
         return lambda s: not inner(s)
-    parts = tuple(_compile(e, get_of) for e in expr.operands)
+    parts = tuple(_compile(e, get_of, leaf_of) for e in expr.operands)
     if isinstance(expr, And):
         return lambda s: all(p(s) for p in parts)
     if isinstance(expr, Or):
