@@ -21,9 +21,12 @@ SuspensionPair = tuple[Suspension, Event, Event | None]
 Positions = Mapping[str, tuple[int, ...]]  # activity -> indexes into the case's events, ascending
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
-    """One line of a finding's explanation trail."""
+    """One line of a finding's explanation trail. Not frozen: an audit builds a quarter of
+    a million, and a frozen dataclass pays for `object.__setattr__` on every field. Steps
+    are shared between findings (engine.clock_explain.shared_step): treat them as
+    read-only."""
 
     kind: str  # clock_start, suspension, extension, limit, deadline, stop, holder, grade …
     text: str  # in the inspector's language (Chinese)
