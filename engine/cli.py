@@ -50,6 +50,12 @@ def keep_until_exit(*objects: object) -> None:
     _KEPT.extend(objects)
 
 
+def ends_hard() -> bool:
+    """True when the process ends as soon as the verb returns (`console`): whatever the
+    verb would tidy up for a caller that goes on is not worth doing then."""
+    return _HARD_EXIT
+
+
 def console() -> None:
     """The `wenze` program: `main`, then flush the output and end the process without
     freeing its objects, which took half a second after a million-event audit (mypy ends
