@@ -182,4 +182,8 @@ class UsageError(Exception):
 
 
 if __name__ == "__main__":
-    console()
+    # `python -m engine.cli` runs this file as __main__, a second copy of the module: the
+    # verbs read the hard-exit flag of engine.cli, so the program must run from that one.
+    from engine.cli import console as _console
+
+    _console()
