@@ -38,7 +38,6 @@ from engine.loaders.result import (
     ExportError,
     LoadResult,
     SourceInfo,
-    attrs_of,
     build_cases,
     finish_source,
     record_case_attrs,
@@ -118,9 +117,7 @@ def _read_one(
     # Raw field text -> its stripped, interned value: one dict lookup per field where
     # strip() and intern() were two calls (five fields of a million rows).
     clean = batch.cleaned
-    # Raw case-attribute values -> the attributes of a case that starts with them, shared
-    # by every such case of this file (engine.loaders.result.first_attrs).
-    case_attrs, attr_sets = batch.case_attrs, dict[tuple[str, ...], dict[str, str]]()
+    case_attrs = batch.case_attrs
     rows, result = batch.rows, batch.result
     known_activities, as_of_end = checks.known_activities, checks.as_of_end
     custody, actor_required = checks.custody, checks.actor_required
@@ -145,7 +142,7 @@ def _read_one(
     case_cols = [
         (i, h[len(CASE_PREFIX) :]) for i, h in enumerate(header) if h.startswith(CASE_PREFIX)
     ]
-    case_names = [n for _i, n in case_cols]
+    case_names = tuple(n for _i, n in case_cols)  # a tuple: first_attrs keys on it as it is
     attr_cols = [
         (i, h)
         for i, h in enumerate(header)
@@ -288,12 +285,7 @@ def _read_one(
                 # previous row's before looking the case up.
                 if case_id is not last_case or values != last_values:
                     known = case_attrs.get(case_id)
-                    if known is None:  # a new case: its attributes as first_attrs gives them
-                        first = attr_sets.get(values)
-                        if first is None:
-                            first = attr_sets[values] = attrs_of(clean, case_names, values)
-                        case_attrs[case_id] = (values, None, first, path, line_no)
-                    elif known[0] != values:
+                    if known is None or known[0] != values:
                         record_case_attrs(batch, case_names, values, path, line_no, case_id)
                     last_values = values
             last_case = case_id

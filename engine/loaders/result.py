@@ -11,6 +11,7 @@ so `rows_in == rows_used + rows_quarantined`) or keeps it and is only reported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
@@ -204,7 +205,7 @@ class Batch:
 
 def record_case_attrs(
     batch: Batch,
-    names: list[str],
+    names: Sequence[str],
     values: tuple[str, ...],
     path: str,
     line_no: int,
@@ -248,21 +249,18 @@ def record_case_attrs(
     batch.case_attrs[case_id] = (values, attrs, final, first_path, first_line)
 
 
-def first_attrs(batch: Batch, names: list[str], values: tuple[str, ...]) -> dict[str, str]:
-    """A case's attributes from its first row, {name: value} in name order, empty values
-    left out. Cases with the same names and raw values share one dict (read-only, as a
-    history's attributes are): the cases of an export mostly hold few combinations."""
+def first_attrs(batch: Batch, names: Sequence[str], values: tuple[str, ...]) -> dict[str, str]:
+    """A case's attributes from its first row, {name: value} in name order, values
+    stripped, empty ones left out. Cases with the same names and raw values share one dict
+    (read-only, as a history's attributes are): the cases of an export mostly hold few
+    combinations. `names` is best a tuple, which the key takes as it is."""
     key = (tuple(names), values)
     found = batch.attr_sets.get(key)
     if found is None:
-        found = batch.attr_sets[key] = attrs_of(batch.cleaned, names, values)
+        clean = batch.cleaned
+        pairs = sorted((n, clean[raw]) for n, raw in zip(names, values, strict=True))
+        found = batch.attr_sets[key] = {n: v for n, v in pairs if v}
     return found
-
-
-def attrs_of(clean: Cleaned, names: list[str], values: tuple[str, ...]) -> dict[str, str]:
-    """{name: value} in name order, values stripped, empty ones left out."""
-    pairs = sorted((n, clean[raw]) for n, raw in zip(names, values, strict=True))
-    return {n: v for n, v in pairs if v}
 
 
 # Kinds of time value, per row, for the mixed naive/aware check.
