@@ -320,25 +320,26 @@ def _finish(
 
 
 class _FactsKept:
-    """Derived facts kept past their chunk (keep_facts_until_exit)."""
+    """Where derived facts go past their chunk (keep_facts_until_exit)."""
 
     limit: ClassVar[int] = 0  # cases
     count: ClassVar[int] = 0
-    chunks: ClassVar[list[list[CaseFacts]]] = []
+    keep: ClassVar[Callable[[list[CaseFacts]], None] | None] = None
 
 
-def keep_facts_until_exit(max_cases: int) -> None:
+def keep_facts_until_exit(max_cases: int, keep: Callable[[list[CaseFacts]], None]) -> None:
     """For a process that ends right after its audit (the `wenze` program, which exits
-    without freeing its objects): keep the derived facts of up to `max_cases` cases
-    instead of freeing each chunk's as the next one comes. Freeing a chunk's clocks,
-    scopes and candidates, object by object, took 0.4 s of a million-event audit; kept,
-    they cost about 2 KB a case of memory, hence the bound."""
-    _FactsKept.limit = max_cases
+    without freeing its objects): hand the derived facts of up to `max_cases` cases to
+    `keep` (engine.cli.keep_until_exit) instead of freeing each chunk's as the next one
+    comes. Freeing a chunk's clocks, scopes and candidates, object by object, took 0.4 s
+    of a million-event audit; kept, they cost about 2 KB a case of memory, hence the bound."""
+    _FactsKept.limit, _FactsKept.keep = max_cases, keep
 
 
 def _kept(facts: list[CaseFacts]) -> list[CaseFacts]:
-    if _FactsKept.count < _FactsKept.limit:
-        _FactsKept.chunks.append(facts)
+    keep = _FactsKept.keep
+    if keep is not None and _FactsKept.count < _FactsKept.limit:
+        keep(facts)
         _FactsKept.count += len(facts)
     return facts
 

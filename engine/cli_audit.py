@@ -224,7 +224,7 @@ def run_audit(args: list[str], out: TextIO, err: TextIO) -> int:
     if ends_hard():
         from engine.audit import keep_facts_until_exit
 
-        keep_facts_until_exit(KEEP_FACTS_CASES)
+        keep_facts_until_exit(KEEP_FACTS_CASES, keep_until_exit)
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -21,7 +21,7 @@ def test_kept_facts_change_no_finding_and_stop_at_the_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(audit_mod, "CHUNK", 16)
-    monkeypatch.setattr(audit_mod._FactsKept, "chunks", [])
+    monkeypatch.setattr(audit_mod._FactsKept, "keep", None)
     monkeypatch.setattr(audit_mod._FactsKept, "count", 0)
     monkeypatch.setattr(audit_mod._FactsKept, "limit", 0)
     loaded = load_exports([str(ROOT / "fixtures/sample/licensing_sample.csv")])
@@ -32,11 +32,11 @@ def test_kept_facts_change_no_finding_and_stop_at_the_bound(
         out = audit_policies(loaded.cases, policies, cal, as_of, stage="python")
         return [f.id for f in out.findings]
 
+    kept: list[list[object]] = []
     plain = ids()
-    assert audit_mod._FactsKept.chunks == []
-    keep_facts_until_exit(40)
+    assert kept == []
+    keep_facts_until_exit(40, kept.append)
     assert ids() == plain
-    kept = audit_mod._FactsKept.chunks
     # Chunks of 16 are kept while fewer than 40 cases are: three chunks, then no more.
     assert [len(c) for c in kept] == [16, 16, 16]
     assert len(loaded.cases) > 48
