@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from operator import attrgetter
 from pathlib import Path
 
@@ -77,6 +77,34 @@ def test_day_text_is_isoformat() -> None:
         d = day + timedelta(days=n)
         assert day_text(d) == d.isoformat()
         assert day_text(d) is day_text(d)  # formatted once
+
+
+def test_instant_text_is_isoformat() -> None:
+    """Fixed offsets east and west (some with seconds), named zones, fractions of a
+    second, naive instants and years before 1000 all read as isoformat() writes them."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from engine.clock_explain import instant_text
+
+    rng = random.Random(11)
+    zones = [
+        UTC,
+        timezone(timedelta(hours=8)),
+        timezone(timedelta(hours=-5, minutes=-30)),
+        timezone(timedelta(hours=5, minutes=45, seconds=7)),
+        ZoneInfo("Asia/Shanghai"),
+        ZoneInfo("Europe/Rome"),
+        None,
+    ]
+    for _ in range(5000):
+        t = datetime(1, 1, 1) + timedelta(
+            days=rng.randrange(3_650_000), seconds=rng.randrange(86_400)
+        )
+        if rng.random() < 0.2:
+            t = t.replace(microsecond=rng.randrange(1_000_000))
+        t = t.replace(tzinfo=rng.choice(zones))
+        assert instant_text(t) == t.isoformat()
 
 
 @dataclass
